@@ -1,0 +1,1 @@
+"""Reading datasets, dispatch, executors, the ledger, policy, gate, reports and the CLI."""
