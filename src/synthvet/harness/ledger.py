@@ -1,0 +1,214 @@
+"""The ledger: an embedded SQLite file of settled verdicts and expert decisions.
+
+Only the run's main process writes it (workers never touch it), in WAL mode, committing
+in small batches: a run killed at any moment loses at most the last uncommitted batch,
+and a re-run takes every committed verdict back instead of checking again.
+
+The key of a verdict is the record's content hash, the domain@version and a fingerprint
+of the configuration that affects the check (the domain's options and limits). Expert
+decisions are keyed by content hash alone, so they hold until the record changes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthvet.errors import HarnessError
+from synthvet.model import Verdict, content_hash
+
+__all__ = ["Ledger", "Decision", "verdict_key", "TRANSIENT_REASONS"]
+
+#: Verdicts that say more about this run's circumstances than about the record: they are
+#: never served from the ledger, so a re-run tries again.
+TRANSIENT_REASONS = frozenset({"timeout", "harness_error", "checker_unavailable"})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS verdicts (
+    key TEXT PRIMARY KEY,
+    content_key TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen (
+    record_id TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    last_seen REAL NOT NULL,
+    PRIMARY KEY (record_id, content_key, domain)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    content_key TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+    reviewer TEXT NOT NULL,
+    note TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    imported_at REAL NOT NULL,
+    UNIQUE (content_key, domain, reviewer, decision, decided_at)
+);
+CREATE INDEX IF NOT EXISTS decisions_by_content ON decisions (content_key);
+"""
+
+
+def verdict_key(content_key: str, verifier: str, fingerprint: str) -> str:
+    """The ledger key: content hash, domain@version and config fingerprint together."""
+    return content_hash([content_key, verifier, fingerprint])
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    content_key: str
+    domain: str
+    record_id: str
+    decision: str
+    reviewer: str
+    note: str
+    decided_at: str
+    origin: str
+
+    def as_evidence(self) -> dict[str, str]:
+        return {"reviewer": self.reviewer, "decided_at": self.decided_at, "note": self.note,
+                "origin": self.origin, "decision": self.decision}
+
+
+class Ledger:
+    """One SQLite file; a ``Ledger`` is used by one process (the run's main process)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise HarnessError(f"cannot open the ledger at {str(self.path)!r}: {exc}") from exc
+        self._pending: list[tuple[str, str, str, str, float]] = []
+        self._pending_seen: list[tuple[str, str, str, float]] = []
+        self._last_commit = time.monotonic()
+
+    # -- verdicts -----------------------------------------------------------------------
+    def lookup(self, keys: Sequence[str]) -> dict[str, Verdict]:
+        """Cached verdicts for those keys that have one (one query per 500 keys)."""
+        found: dict[str, Verdict] = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(dict.fromkeys(keys[i:i + 500]))
+            marks = ",".join("?" * len(chunk))
+            try:
+                rows = self._db.execute(
+                    f"SELECT key, verdict FROM verdicts WHERE key IN ({marks})", chunk
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise HarnessError(f"cannot read the ledger {str(self.path)!r}: {exc}") from exc
+            for key, text in rows:
+                found[key] = Verdict.from_dict(json.loads(text))
+        return found
+
+    def store(self, key: str, content_key: str, verdict: Verdict) -> None:
+        """Queue a settled verdict; written at the next :meth:`flush`."""
+        if verdict.reason in TRANSIENT_REASONS:
+            return
+        body = verdict.to_dict()
+        body.pop("id", None)
+        body["cached"] = False
+        self._pending.append((key, content_key, verdict.domain, json.dumps(body), time.time()))
+
+    def saw(self, record_id: str, content_key: str, domain: str) -> None:
+        self._pending_seen.append((record_id, content_key, domain, time.time()))
+
+    def flush_due(self, every: float = 0.5, size: int = 2000) -> bool:
+        return (len(self._pending) + len(self._pending_seen) >= size
+                or time.monotonic() - self._last_commit >= every)
+
+    def flush(self) -> None:
+        """Commit queued verdicts in one transaction."""
+        if not self._pending and not self._pending_seen:
+            self._last_commit = time.monotonic()
+            return
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?)", self._pending)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)", self._pending_seen)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise HarnessError(f"cannot write the ledger {str(self.path)!r}: {exc}") from exc
+        self._pending.clear()
+        self._pending_seen.clear()
+        self._last_commit = time.monotonic()
+
+    # -- expert decisions -----------------------------------------------------------------
+    def add_decision(self, content_key: str, domain: str, record_id: str, decision: str,
+                     reviewer: str, note: str, decided_at: str, origin: str) -> bool:
+        """Store one expert decision; returns False when the same one was already there."""
+        if decision not in ("accept", "reject"):
+            raise ValueError(f"decision must be 'accept' or 'reject', got {decision!r}")
+        try:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO decisions (content_key, domain, record_id, decision, "
+                "reviewer, note, decided_at, origin, imported_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (content_key, domain, record_id, decision, reviewer, note, decided_at, origin,
+                 time.time()))
+        except sqlite3.Error as exc:
+            raise HarnessError(f"cannot write the ledger {str(self.path)!r}: {exc}") from exc
+        self._has_decisions = True
+        return cur.rowcount > 0
+
+    def decisions_for(self, content_key: str) -> list[Decision]:
+        return self.decisions_for_many([content_key]).get(content_key, [])
+
+    def decisions_for_many(self, content_keys: Iterable[str]) -> dict[str, list[Decision]]:
+        keys = list(dict.fromkeys(content_keys))
+        out: dict[str, list[Decision]] = {}
+        if not self.has_decisions():
+            return out
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT content_key, domain, record_id, decision, reviewer, note, decided_at, "
+                f"origin FROM decisions WHERE content_key IN ({marks}) ORDER BY n", chunk,
+            ).fetchall()
+            for row in rows:
+                out.setdefault(row[0], []).append(Decision(*row))
+        return out
+
+    def has_decisions(self) -> bool:
+        if not hasattr(self, "_has_decisions"):
+            row = self._db.execute("SELECT 1 FROM decisions LIMIT 1").fetchone()
+            self._has_decisions = row is not None
+        return self._has_decisions
+
+    def keys_for_id(self, record_id: str) -> list[tuple[str, str]]:
+        rows = self._db.execute(
+            "SELECT content_key, domain FROM seen WHERE record_id = ? ORDER BY last_seen DESC",
+            (record_id,),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
