@@ -66,8 +66,13 @@ class Script:
     decls: tuple[Decl, ...]
     #: names of nullary ``define-fun``/``define-const`` symbols (fixed by the script)
     defined_constants: tuple[str, ...]
-    assertions: int
+    #: the text of each ``assert`` command, in order (for evidence)
+    assertion_texts: tuple[str, ...]
     ignored: tuple[str, ...] = field(default=())
+
+    @property
+    def assertions(self) -> int:
+        return len(self.assertion_texts)
 
     @property
     def body(self) -> str:
@@ -91,9 +96,6 @@ def quote_symbol(name: str) -> str:
 
 
 # ---- tokenizer -----------------------------------------------------------------------
-
-_Sexp = "str | list[_Sexp]"
-
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     """(token, start offset, line) for ``(``, ``)``, strings, quoted symbols and atoms."""
@@ -193,11 +195,11 @@ def parse_script(text: str) -> Script:
     if "\x00" in text:
         raise ScriptError("the script contains a NUL character")
     logic: str | None = None
-    commands: list[str] = []
+    commands: list[tuple[str, str]] = []  # (command name, text)
     decls: dict[str, Decl] = {}
     defined: list[str] = []
     ignored: list[str] = []
-    n_assert = 0
+    asserts: list[str] = []
     checked = False
     global_decls = False
     for sexp, start, end, line in _top_level(text):
@@ -225,17 +227,18 @@ def parse_script(text: str) -> Script:
             checked = True
             continue
         if name == "reset":
-            logic, commands, decls, defined, n_assert, checked = None, [], {}, [], 0, False
+            logic, commands, decls, defined, asserts, checked = None, [], {}, [], [], False
+            global_decls = False
             continue
         if name == "reset-assertions":
             if checked:
                 raise ScriptError("(reset-assertions) after (check-sat) is not supported",
                                   line)
             if global_decls:
-                commands = [c for c in commands if not c.startswith("(assert")]
+                commands = [c for c in commands if c[0] != "assert"]
             else:
                 commands, decls, defined = [], {}, []
-            n_assert = 0
+            asserts = []
             continue
         if name not in _PROBLEM:
             raise ScriptError(f"unknown or unsupported command ({name[:40]} ...)", line)
@@ -245,7 +248,7 @@ def parse_script(text: str) -> Script:
         if name == "assert":
             if len(sexp) != 2:
                 raise ScriptError("assert takes exactly one term", line)
-            n_assert += 1
+            asserts.append(text[start:end])
         elif name in ("declare-const", "declare-fun"):
             sym = _need_symbol(sexp, 1, "a symbol", line)
             if name == "declare-const":
@@ -266,6 +269,6 @@ def parse_script(text: str) -> Script:
                 raise ScriptError(f"symbol {sym!r} declared twice", line)
             if name == "define-const" or (len(sexp) == 5 and sexp[2] == []):
                 defined.append(sym)
-        commands.append(text[start:end])
-    return Script(logic, tuple(commands), tuple(decls.values()), tuple(defined), n_assert,
-                  tuple(ignored))
+        commands.append((name, text[start:end]))
+    return Script(logic, tuple(c[1] for c in commands), tuple(decls.values()), tuple(defined),
+                  tuple(asserts), tuple(ignored))

@@ -1,0 +1,190 @@
+"""SMT engine: claims about SMT-LIB 2 problems, settled by evaluation and two solvers.
+
+:func:`parse_script` reads a script in pure Python (no solver). :class:`SmtEngine` sends
+the problem and the claim to a warm solver process (``_worker.py``: z3, and cvc5 as the
+second solver) and waits with a wall-clock deadline; when the deadline passes the whole
+process group is SIGKILLed and a fresh process is started on the next call. That is the
+only safe way to stop z3, whose own timeout is soft and whose Python API cannot be
+interrupted. Nothing here imports z3 or cvc5.
+
+The outcome of :meth:`SmtEngine.check` is a plain dict: ``outcome`` (``passed``,
+``failed`` or ``inconclusive``), ``reason``, ``detail`` and ``evidence``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import importlib.util
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+import weakref
+from typing import Any
+
+from synthvet.verifiers._process import RLimits, kill_group
+from synthvet.verifiers.smt._script import (
+    Decl,
+    Script,
+    ScriptError,
+    parse_script,
+    quote_symbol,
+    symbol_name,
+)
+
+__all__ = ["SmtEngine", "Script", "ScriptError", "Decl", "parse_script", "symbol_name",
+           "solver_versions", "cvc5_available", "CLAIMS"]
+
+CLAIMS = ("sat", "unsat", "unique")
+#: what the worker process gets of the budget: the rest is for starting it and replying
+_WORKER_SHARE = 0.9
+
+
+def _dist_version(name: str) -> str | None:
+    try:
+        return md.version(name)
+    except md.PackageNotFoundError:
+        return None
+
+
+def solver_versions() -> dict[str, str | None]:
+    """Installed z3 and cvc5 versions (from package metadata; nothing is imported)."""
+    return {"z3": _dist_version("z3-solver"), "cvc5": _dist_version("cvc5")}
+
+
+def cvc5_available() -> bool:
+    return importlib.util.find_spec("cvc5") is not None
+
+
+def _result(outcome: str, reason: str, detail: str, **evidence: Any) -> dict[str, Any]:
+    return {"outcome": outcome, "reason": reason, "detail": detail, "evidence": evidence}
+
+
+def _kill(proc: subprocess.Popen[bytes], owner: int) -> None:
+    # After a fork the child inherits this finalizer; only the owner may kill.
+    if os.getpid() == owner and proc.poll() is None:
+        kill_group(proc.pid)
+        proc.wait()
+
+
+class SmtEngine:
+    """A warm solver process with a hard deadline per request.
+
+    Created lazily on the first :meth:`check` (so a harness worker forked from a parent
+    that already had an engine starts its own), killed when the engine is collected or
+    the interpreter exits, and replaced after a timeout or a crash.
+    """
+
+    def __init__(self, memory_mb: int | None = None) -> None:
+        self.memory_mb = memory_mb
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._owner = 0
+        self._finalizer: weakref.finalize | None = None  # type: ignore[type-arg]
+        self._buffer = b""
+        self.spawns = 0
+
+    # -- process management -------------------------------------------------------
+
+    def _alive(self) -> bool:
+        return (self._proc is not None and self._owner == os.getpid()
+                and self._proc.poll() is None)
+
+    def _spawn(self) -> None:
+        self.close()
+        rl = RLimits(memory_mb=self.memory_mb)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "synthvet.verifiers.smt._worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=rl.apply,
+        )
+        self._proc, self._owner, self._buffer = proc, os.getpid(), b""
+        self._finalizer = weakref.finalize(self, _kill, proc, self._owner)
+        self.spawns += 1
+
+    def close(self) -> None:
+        """Stop the solver process (if this process started it)."""
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = None
+        self._proc = None
+
+    def _exchange(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """Send one request; the reply, or None when the deadline passed or it died."""
+        assert self._proc is not None and self._proc.stdin is not None
+        assert self._proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        payload = (json.dumps(request) + "\n").encode("utf-8")
+        try:
+            self._proc.stdin.write(payload)
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return None
+        fd = self._proc.stdout.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(timeout=left):
+                    return None
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    return None
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            return None
+        return reply if isinstance(reply, dict) else None
+
+    # -- the check ----------------------------------------------------------------
+
+    def check(self, script: Script, claim: str, model: Any, *, timeout: float,
+              second_solver: bool = True, cross_check: bool = True) -> dict[str, Any]:
+        """Decide ``claim`` about ``script`` within ``timeout`` wall-clock seconds."""
+        if claim not in CLAIMS:
+            return _result("inconclusive", "unknown_claim",
+                           f"unknown claim {claim!r}; expected one of {', '.join(CLAIMS)}")
+        consts = [d.name for d in script.decls if d.arity == 0]
+        request = {
+            "op": "check",
+            "script": script.body,
+            "logic": script.logic,
+            "constants": consts,
+            "defined": list(script.defined_constants),
+            "functions": [d.name for d in script.decls if d.arity > 0],
+            "quoted": {n: quote_symbol(n) for n in consts + list(script.defined_constants)},
+            "assertions": script.assertions,
+            "claim": claim,
+            "model": model,
+            "budget": max(0.05, timeout * _WORKER_SHARE - 0.05),
+            "second_solver": second_solver,
+            "cross_check": cross_check,
+        }
+        started = time.monotonic()
+        if not self._alive():
+            try:
+                self._spawn()
+            except OSError as exc:
+                return _result("inconclusive", "checker_unavailable",
+                               f"cannot start the solver process: {exc}")
+        reply = self._exchange(request, timeout)
+        if reply is None:
+            proc = self._proc
+            timed_out = proc is not None and proc.poll() is None
+            code = None if proc is None else proc.returncode
+            self.close()
+            if timed_out:
+                return _result("inconclusive", "timeout",
+                               f"no answer within {timeout:.1f}s; the solver was killed",
+                               seconds=round(time.monotonic() - started, 3))
+            return _result("inconclusive", "solver_crash",
+                           f"the solver process died (exit code {code}); out of memory?",
+                           exit_code=code)
+        if reply.get("outcome") not in ("passed", "failed", "inconclusive"):
+            return _result("inconclusive", "solver_crash", "malformed reply from the solver "
+                           "process")
+        reply.setdefault("evidence", {})
+        return reply
