@@ -162,12 +162,11 @@ def verify_cmd(record: str | None, config_path: str | None, fields: tuple[str, .
 def domains_cmd(as_json: bool, config_path: str | None) -> None:
     """List installed domains, their versions, and whether their checkers are available."""
     from synthvet.domains.base import checkers_of
-    from synthvet.domains.registry import load_registry
     from synthvet.errors import DomainValidationError
     from synthvet.harness.config import load_config
 
     config = load_config(config_path)
-    registry = load_registry()
+    registry = config.registry()
     rows = []
     for name in registry.names():
         row: dict[str, Any] = {"name": name, "origin": registry.origins[name], "version": "?",
@@ -210,16 +209,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE)
-    except click.exceptions.Abort:
-        click.echo("synthvet: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
     except UsageError as exc:
         click.echo(f"synthvet: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except HarnessError as exc:
         click.echo(f"synthvet: harness failure: {exc}", err=True)
         sys.exit(EXIT_HARNESS)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("synthvet: interrupted; verdicts settled so far are in the ledger, run "
                    "the same command again to resume", err=True)
         sys.exit(EXIT_INTERRUPTED)

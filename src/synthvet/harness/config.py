@@ -59,6 +59,33 @@ class Config:
             raise UsageError(f"[run] ledger must be a path, got {value!r}")
         return value
 
+    @property
+    def plugins(self) -> dict[str, str]:
+        """``[run.plugins]``: extra domains as ``name = "module:attr"``, for a domain that
+        is not packaged yet (the module must be importable, e.g. via PYTHONPATH)."""
+        table = self.table("run").get("plugins", {})
+        if not isinstance(table, dict) or not all(
+                isinstance(v, str) and ":" in v for v in table.values()):
+            raise UsageError('[run.plugins] must map names to "module:attr" strings, '
+                             f"got {table!r}")
+        return dict(table)
+
+    def registry(self) -> Any:
+        """Installed domains plus this config's ``[run.plugins]``."""
+        from synthvet.domains.registry import load_registry
+
+        registry = load_registry()
+        if self.plugins and self.path:
+            # the config's own folder, so a plugin module beside synthvet.toml imports
+            import sys
+
+            folder = str(Path(self.path).resolve().parent)
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+        for name, target in self.plugins.items():
+            registry.add(name, target, origin=self.path or "config")
+        return registry
+
     def domain_options(self, name: str) -> dict[str, Any]:
         value = self.table("domains").get(name, {})
         if not isinstance(value, dict):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from synthvet import __version__
-from synthvet.domains.registry import DomainRegistry, load_registry
+from synthvet.domains.registry import DomainRegistry
 from synthvet.errors import DomainValidationError, UsageError
 from synthvet.harness.config import Config
 from synthvet.harness.executors import make_executor
@@ -154,7 +154,7 @@ class _Run:
         self.policy = _load_policy(self.config)
         self.fields = self.config.fields
         self.default_domain = self.config.default_domain
-        self.domains = _Domains(registry or load_registry(), self.config)
+        self.domains = _Domains(registry or self.config.registry(), self.config)
         self.folder = RunFolder(opts.out)
         ledger_path = opts.ledger or self.config.ledger_path
         self.ledger = Ledger(ledger_path) if opts.use_ledger else None
@@ -363,7 +363,7 @@ def check_one(record_data: Mapping[str, Any], config: Config,
     """One record, checked in a worker under its limits (for ``synthvet verify``)."""
     import tempfile
 
-    registry = registry or load_registry()
+    registry = registry or config.registry()
     with tempfile.TemporaryDirectory(prefix="synthvet-verify-") as tmp:
         src = Path(tmp) / "record.jsonl"
         import json

@@ -63,11 +63,22 @@ def _worker_main(conn: Any, slot: Any, specs: Mapping[str, DomainSpec],
             if site.must_recycle:
                 break
             if time.monotonic() - last > _FLUSH_SECONDS:
-                conn.send(("part", out))
+                if not _send(conn, ("part", out)):
+                    return
                 out, last = [], time.monotonic()
-        conn.send(("recycle" if site.must_recycle else "done", out))
+        if not _send(conn, ("recycle" if site.must_recycle else "done", out)):
+            return
         if site.must_recycle:
             return
+
+
+def _send(conn: Any, message: Any) -> bool:
+    """Send to the parent; False when it is gone (the worker then just exits)."""
+    try:
+        conn.send(message)
+    except (BrokenPipeError, EOFError, OSError):
+        return False
+    return True
 
 
 @dataclass

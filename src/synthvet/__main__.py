@@ -1,0 +1,3 @@
+from synthvet.harness.cli import main
+
+main()

@@ -1,0 +1,210 @@
+"""End-to-end runs through the runner with real worker processes and a real SQLite ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import exact_rows, read_jsonl
+from synthvet.harness.config import Config
+from synthvet.harness.runner import RunOptions, run
+from synthvet.model import Status
+
+
+def _run(tmp_path: Path, inputs: list[Path], registry=None, config: Config | None = None,
+         out: str = "out", workers: int = 2, **kw):
+    return run(RunOptions([str(p) for p in inputs], str(tmp_path / out), config or Config(),
+                          workers=workers, ledger=str(tmp_path / "ledger.sqlite"), **kw),
+               registry=registry)
+
+
+def test_every_line_accounted_for_in_order(tmp_path, write_jsonl):
+    rows = exact_rows(300)
+    lines = [json.dumps(r) for r in rows]
+    lines.insert(10, "{not json")
+    lines.insert(20, "[1, 2]")
+    lines.insert(30, "")
+    lines.insert(40, json.dumps({"domain": "exactt", "answer": "1", "reference": "1"}))
+    lines.insert(50, json.dumps({"answer": "1", "reference": "1"}))
+    src = write_jsonl(lines)
+    result = _run(tmp_path, [src])
+    out = tmp_path / "out"
+    verdicts = read_jsonl(out / "verdicts.jsonl")
+    assert len(verdicts) == 304  # every non-blank line, once
+    assert [v["line"] for v in verdicts] == sorted(v["line"] for v in verdicts)
+    split = sum(len(read_jsonl(out / f)) for f in
+                ("accepted.jsonl", "rejected.jsonl", "review.jsonl"))
+    assert split == 304
+    by_line = {v["line"]: v for v in verdicts}
+    assert by_line[11]["reason"] == "parse_error" and "line 11" in by_line[11]["detail"]
+    assert by_line[21]["reason"] == "parse_error" and "not an object" in by_line[21]["detail"]
+    assert by_line[41]["reason"] == "unknown_domain" and "'exact'" in by_line[41]["detail"]
+    assert by_line[51]["reason"] == "missing_field"
+    assert result.report["blank_lines"] == 1
+    wrong = sum(1 for i in range(300) if i % 3 == 0)
+    assert result.stats.status["refuted"] == wrong
+    assert result.stats.status["verified"] == 300 - wrong
+
+
+def test_accepted_lines_are_verbatim(tmp_path, write_jsonl):
+    line = '{"domain":"exact",   "answer":"x", "reference":" x ", "extra": [1,2]}'
+    src = write_jsonl([line])
+    _run(tmp_path, [src])
+    assert (tmp_path / "out" / "accepted.jsonl").read_text() == line + "\n"
+
+
+def test_rejected_and_review_carry_their_reason(tmp_path, write_jsonl):
+    src = write_jsonl([{"id": "a", "domain": "exact", "answer": "1", "reference": "2"},
+                       "{oops"])
+    _run(tmp_path, [src])
+    rej = read_jsonl(tmp_path / "out" / "rejected.jsonl")
+    assert rej[0]["answer"] == "1" and rej[0]["_synthvet"]["reason"] == "answer_mismatch"
+    rev = read_jsonl(tmp_path / "out" / "review.jsonl")
+    assert rev[0]["_raw"] == "{oops" and rev[0]["_synthvet"]["line"] == 2
+
+
+def test_cached_rerun_takes_everything_from_the_ledger(tmp_path, write_jsonl):
+    src = write_jsonl(exact_rows(200))
+    first = _run(tmp_path, [src])
+    second = _run(tmp_path, [src], out="out2")
+    assert first.stats.cached == 0 and second.stats.cached == 200
+    a = [(v["id"], v["status"], v["reason"]) for v in read_jsonl(tmp_path / "out/verdicts.jsonl")]
+    b = [(v["id"], v["status"], v["reason"]) for v in read_jsonl(tmp_path / "out2/verdicts.jsonl")]
+    assert a == b
+    assert all(v["cached"] for v in read_jsonl(tmp_path / "out2/verdicts.jsonl"))
+
+
+def test_changed_record_or_config_is_checked_again(tmp_path, write_jsonl):
+    rows = exact_rows(20)
+    src = write_jsonl(rows)
+    _run(tmp_path, [src])
+    rows[0]["answer"] = "changed"
+    src = write_jsonl(rows)
+    again = _run(tmp_path, [src], out="o2")
+    assert again.stats.cached == 19
+    limits = Config({"limits": {"seconds": 7}})
+    third = _run(tmp_path, [src], out="o3", config=limits)
+    assert third.stats.cached == 0
+
+
+def test_renamed_id_keeps_cached_verdict(tmp_path, write_jsonl):
+    _run(tmp_path, [write_jsonl([{"id": "a", "domain": "exact", "answer": "1",
+                                  "reference": "1"}])])
+    res = _run(tmp_path, [write_jsonl([{"id": "b", "domain": "exact", "answer": "1",
+                                        "reference": "1"}])], out="o2")
+    v = read_jsonl(tmp_path / "o2/verdicts.jsonl")[0]
+    assert res.stats.cached == 1 and v["id"] == "b"
+
+
+def test_field_mapping_and_default_domain(tmp_path, write_jsonl):
+    src = write_jsonl([{"q": 1, "model_output": "42", "gold": "42"}])
+    config = Config({"fields": {"answer": "model_output", "reference": "gold"},
+                     "run": {"domain": "exact"}})
+    res = _run(tmp_path, [src], config=config)
+    assert res.stats.status == {"verified": 1}
+
+
+def test_parquet_and_several_inputs(tmp_path, write_jsonl):
+    rows = exact_rows(50)
+    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "tags"} for r in rows])
+    pq.write_table(table, tmp_path / "a.parquet")
+    src = write_jsonl(exact_rows(10), name="b.jsonl")
+    res = _run(tmp_path, [tmp_path / "a.parquet", src])
+    verdicts = read_jsonl(tmp_path / "out/verdicts.jsonl")
+    assert len(verdicts) == 60 and res.stats.total == 60
+    assert verdicts[0]["source"].endswith("a.parquet") and verdicts[0]["line"] == 1
+    accepted = read_jsonl(tmp_path / "out/accepted.jsonl")
+    assert accepted[0]["domain"] == "exact"
+
+
+def test_hung_check_times_out_and_run_goes_on(tmp_path, write_jsonl, registry):
+    rows = [{"id": f"s{i}", "domain": "sleepy", "answer": "1", "reference": "1",
+             "sleep": 60 if i == 3 else 0} for i in range(12)]
+    config = Config({"limits": {"sleepy": {"seconds": 1}}})
+    res = _run(tmp_path, [write_jsonl(rows)], registry=registry, config=config)
+    verdicts = {v["id"]: v for v in read_jsonl(tmp_path / "out/verdicts.jsonl")}
+    assert verdicts["s3"]["status"] == "needs_review" and verdicts["s3"]["reason"] == "timeout"
+    assert verdicts["s3"]["evidence"]["limit_hit"] == "wall_clock"
+    assert all(verdicts[f"s{i}"]["status"] == "verified" for i in range(12) if i != 3)
+    assert res.report["timings"]["workers_replaced"] >= 1
+
+
+def test_crashing_worker_costs_one_verdict(tmp_path, write_jsonl, registry):
+    rows = [{"id": f"c{i}", "domain": "crashy", "answer": "1", "reference": "1",
+             "crash": i == 5} for i in range(40)]
+    _run(tmp_path, [write_jsonl(rows)], registry=registry)
+    verdicts = {v["id"]: v for v in read_jsonl(tmp_path / "out/verdicts.jsonl")}
+    assert len(verdicts) == 40
+    assert verdicts["c5"]["reason"] == "harness_error"
+    assert "SIGKILL" in verdicts["c5"]["detail"]
+    assert sum(v["status"] == "verified" for v in verdicts.values()) == 39
+
+
+def test_memory_hog_is_stopped(tmp_path, write_jsonl, registry):
+    rows = [{"id": "big", "domain": "hog", "mb": 3000}, {"id": "small", "domain": "hog", "mb": 1}]
+    config = Config({"limits": {"hog": {"memory_mb": 512}}})
+    _run(tmp_path, [write_jsonl(rows)], registry=registry, config=config)
+    verdicts = {v["id"]: v for v in read_jsonl(tmp_path / "out/verdicts.jsonl")}
+    assert verdicts["big"]["status"] == "needs_review"
+    assert verdicts["big"]["reason"] == "harness_error"
+    assert verdicts["small"]["status"] == "verified"
+
+
+def test_raising_domain_is_a_verdict(tmp_path, write_jsonl, registry):
+    _run(tmp_path, [write_jsonl([{"domain": "raisy"}])], registry=registry)
+    v = read_jsonl(tmp_path / "out/verdicts.jsonl")[0]
+    assert v["status"] == "needs_review" and v["reason"] == "harness_error"
+    assert "bug in a plugin" in v["detail"] and "Traceback" in v["evidence"]["traceback"]
+
+
+def test_transient_verdicts_are_not_cached(tmp_path, write_jsonl, registry):
+    rows = [{"id": "t", "domain": "sleepy", "answer": "1", "reference": "1", "sleep": 30}]
+    config = Config({"limits": {"sleepy": {"seconds": 0.5}}})
+    src = write_jsonl(rows)
+    _run(tmp_path, [src], registry=registry, config=config, workers=1)
+    res = _run(tmp_path, [src], registry=registry, config=config, workers=1, out="o2")
+    assert res.stats.cached == 0
+
+
+@pytest.mark.parametrize("gate,passed", [
+    ({"max_refuted": 0}, False),
+    ({"max_refuted": 100}, True),
+    ({"max_refuted": 0.5}, True),
+    ({"min_verified": 0.9}, False),
+    ({"exact": {"max_refuted": 0.1}}, False),
+    ({"math": {"max_refuted": 0}}, True),  # no math records: nothing to break
+], ids=["count0", "count100", "fraction", "min_verified", "per-domain", "absent-domain"])
+def test_gate(tmp_path, write_jsonl, gate, passed):
+    res = _run(tmp_path, [write_jsonl(exact_rows(30))], config=Config({"gate": gate}))
+    assert res.passed is passed
+    rules = res.report["gate"]["rules"]
+    assert len(rules) == 1
+    if not passed:
+        assert rules[0]["records"], "a failing rule names records"
+
+
+def test_report_json_counts(tmp_path, write_jsonl):
+    res = _run(tmp_path, [write_jsonl(exact_rows(30))])
+    report = json.loads((tmp_path / "out/report.json").read_text())
+    assert report["total"] == 30
+    assert report["counts"]["domain"]["exact"] == {"refuted": 10, "verified": 20}
+    assert sum(report["counts"]["tags"]["difficulty"]["hard"].values()) == 15
+    assert report["timings"]["domain"]["exact"]["n"] == 30
+    assert report == res.report | {"config": report["config"]}
+
+
+def test_no_ledger_mode_writes_none(tmp_path, write_jsonl):
+    src = write_jsonl(exact_rows(5))
+    run(RunOptions([str(src)], str(tmp_path / "o"), Config(), workers=1, use_ledger=False,
+                   ledger=str(tmp_path / "l.sqlite")))
+    assert not (tmp_path / "l.sqlite").exists()
+
+
+def test_status_enum_roundtrip_in_files(tmp_path, write_jsonl):
+    _run(tmp_path, [write_jsonl(exact_rows(3))])
+    for v in read_jsonl(tmp_path / "out/verdicts.jsonl"):
+        assert Status(v["status"])

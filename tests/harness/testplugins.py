@@ -1,0 +1,75 @@
+"""Domains that misbehave on purpose, to test the harness's limits. Real code run in real
+worker processes; nothing here replaces a component under test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from synthvet.model import Limits, Record, Verdict, refuted, verified
+
+
+class _Base:
+    version = "1"
+    fields = ("answer", "reference")
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options = dict(options or {})
+
+
+class SleepyDomain(_Base):
+    """Sleeps ``sleep`` seconds, then compares like exact."""
+
+    name = "sleepy"
+
+    def check(self, record: Record, limits: Limits) -> Verdict:
+        time.sleep(float(record.get("sleep", 0)))
+        if record.get("answer") == record.get("reference"):
+            return verified("answer_matches", "same")
+        return refuted("answer_mismatch", "different")
+
+
+class CrashDomain(_Base):
+    """Kills its own worker when ``crash`` is true."""
+
+    name = "crashy"
+
+    def check(self, record: Record, limits: Limits) -> Verdict:
+        if record.get("crash"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return verified("answer_matches", "fine")
+
+
+class HogDomain(_Base):
+    """Allocates ``mb`` megabytes."""
+
+    name = "hog"
+
+    def check(self, record: Record, limits: Limits) -> Verdict:
+        blob = bytearray(int(record.get("mb", 1)) * 1024 * 1024)
+        return verified("answer_matches", f"allocated {len(blob)} bytes")
+
+
+class RaiseDomain(_Base):
+    name = "raisy"
+
+    def check(self, record: Record, limits: Limits) -> Verdict:
+        raise RuntimeError("bug in a plugin")
+
+
+class NoVersionDomain(_Base):
+    name = "noversion"
+    version = ""
+
+    def check(self, record: Record, limits: Limits) -> Verdict:
+        return verified("answer_matches", "never reached")
+
+
+class WrongNameDomain(_Base):
+    name = "something_else"
+
+    def check(self, record: Record, limits: Limits) -> Verdict:
+        return verified("answer_matches", "never reached")
