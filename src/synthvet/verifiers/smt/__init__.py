@@ -142,8 +142,13 @@ class SmtEngine:
     # -- the check ----------------------------------------------------------------
 
     def check(self, script: Script, claim: str, model: Any, *, timeout: float,
-              second_solver: bool = True, cross_check: bool = True) -> dict[str, Any]:
-        """Decide ``claim`` about ``script`` within ``timeout`` wall-clock seconds."""
+              second_solver: bool = True, cross_check: bool = True,
+              budget: float | None = None) -> dict[str, Any]:
+        """Decide ``claim`` about ``script`` within ``timeout`` wall-clock seconds.
+
+        ``budget`` is the solver process's own (soft) time budget, by default a little
+        under ``timeout``; tests set it above ``timeout`` to exercise the hard kill.
+        """
         if claim not in CLAIMS:
             return _result("inconclusive", "unknown_claim",
                            f"unknown claim {claim!r}; expected one of {', '.join(CLAIMS)}")
@@ -159,7 +164,8 @@ class SmtEngine:
             "assertions": script.assertions,
             "claim": claim,
             "model": model,
-            "budget": max(0.05, timeout * _WORKER_SHARE - 0.05),
+            "budget": budget if budget is not None else max(0.05,
+                                                             timeout * _WORKER_SHARE - 0.05),
             "second_solver": second_solver,
             "cross_check": cross_check,
         }
