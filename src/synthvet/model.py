@@ -13,7 +13,6 @@ import dataclasses
 import enum
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -28,6 +27,8 @@ __all__ = [
     "needs_review",
     "canonical_json",
     "content_hash",
+    "record_content_key",
+    "dump_json",
     "REASONS",
 ]
 
@@ -79,31 +80,41 @@ def _json_default(value: Any) -> Any:
     return repr(value)
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              default=_json_default)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the form that is hashed.
 
-    Floats that JSON cannot represent (NaN, infinities) are written as strings so that
-    the same record always hashes the same way instead of raising.
+    NaN and the infinities come out as the bare tokens ``NaN``/``Infinity`` (not strict
+    JSON, but deterministic), so the same record always hashes the same way.
     """
-    return json.dumps(
-        _finite(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-        default=_json_default,
-    )
+    return _CANONICAL.encode(value)
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
+_DUMP = json.JSONEncoder(ensure_ascii=False, default=_json_default)
+
+
+def dump_json(value: Any) -> str:
+    """One line of JSON for output files; values JSON cannot hold become strings."""
+    return _DUMP.encode(value)
 
 
 def content_hash(value: Any) -> str:
     """SHA-256 hex digest of :func:`canonical_json` of ``value``."""
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def record_content_key(data: Mapping[str, Any]) -> str:
+    """Hash of what a check may depend on: the record without ``id`` and ``tags``.
+
+    A renamed or re-tagged record keeps its cached verdict and its expert decision;
+    any change to what is checked gives a new key.
+    """
+    if "id" in data or "tags" in data:
+        data = {k: v for k, v in data.items() if k != "id" and k != "tags"}
+    return hashlib.sha256(_CANONICAL.encode(data).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +145,12 @@ class Record:
     tags: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<input>"
     line: int = 0
+    #: computed from ``data`` when not given; see :func:`record_content_key`
+    content_key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.content_key:
+            object.__setattr__(self, "content_key", record_content_key(self.data))
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.data.get(name, default)
@@ -143,15 +160,6 @@ class Record:
         """``file:line`` for messages that must name the record."""
         return f"{self.source}:{self.line}" if self.line else self.source
 
-    @property
-    def content_key(self) -> str:
-        """Hash of what the check may depend on: the record without ``id`` and ``tags``.
-
-        A renamed or re-tagged record keeps its cached verdict and its expert decision;
-        any change to what is checked gives a new key.
-        """
-        payload = {k: v for k, v in self.data.items() if k not in ("id", "tags")}
-        return content_hash(payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +184,14 @@ class Verdict:
 
     def stamped(self, **changes: Any) -> Verdict:
         """A copy with harness bookkeeping (id, domain, verifier, seconds, cached) set."""
-        return dataclasses.replace(self, **changes)
+        if not changes.keys() <= _STAMPS:
+            raise TypeError(f"stamped() sets only {sorted(_STAMPS)}, not "
+                            f"{sorted(changes.keys() - _STAMPS)}")
+        new = object.__new__(Verdict)
+        for name in _SLOTS:  # a plain copy: dataclasses.replace costs 10x more per record
+            object.__setattr__(new, name, changes[name] if name in changes
+                               else getattr(self, name))
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -185,7 +200,7 @@ class Verdict:
             "status": self.status.value,
             "reason": self.reason,
             "detail": self.detail,
-            "evidence": json.loads(canonical_json(dict(self.evidence))),
+            "evidence": dict(self.evidence),
             "verifier": self.verifier,
             "seconds": round(self.seconds, 6),
             "cached": self.cached,
@@ -204,6 +219,10 @@ class Verdict:
             seconds=float(data.get("seconds", 0.0)),
             cached=bool(data.get("cached", False)),
         )
+
+
+_STAMPS: Final = frozenset({"id", "domain", "verifier", "seconds", "cached"})
+_SLOTS: Final = tuple(f.name for f in dataclasses.fields(Verdict))
 
 
 def _one_line(text: str, limit: int = 300) -> str:

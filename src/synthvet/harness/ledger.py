@@ -11,6 +11,7 @@ decisions are keyed by content hash alone, so they hold until the record changes
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthvet.errors import HarnessError
-from synthvet.model import Verdict, content_hash
+from synthvet.model import Verdict, dump_json
 
 __all__ = ["Ledger", "Decision", "verdict_key", "TRANSIENT_REASONS"]
 
@@ -61,7 +62,7 @@ CREATE INDEX IF NOT EXISTS decisions_by_content ON decisions (content_key);
 
 def verdict_key(content_key: str, verifier: str, fingerprint: str) -> str:
     """The ledger key: content hash, domain@version and config fingerprint together."""
-    return content_hash([content_key, verifier, fingerprint])
+    return hashlib.sha256(f"{content_key}|{verifier}|{fingerprint}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,7 @@ class Ledger:
         body = verdict.to_dict()
         body.pop("id", None)
         body["cached"] = False
-        self._pending.append((key, content_key, verdict.domain, json.dumps(body), time.time()))
+        self._pending.append((key, content_key, verdict.domain, dump_json(body), time.time()))
 
     def saw(self, record_id: str, content_key: str, domain: str) -> None:
         self._pending_seen.append((record_id, content_key, domain, time.time()))

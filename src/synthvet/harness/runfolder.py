@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from synthvet.errors import HarnessError, UsageError
-from synthvet.model import Status, Verdict
+from synthvet.model import Status, Verdict, dump_json
 
 __all__ = ["RunFolder", "SPLIT_FILES"]
 
@@ -44,17 +44,17 @@ class RunFolder:
         row["source"], row["line"], row["tags"], row["content_key"] = (
             source, line, tags, content_key)
         try:
-            self._verdicts.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self._verdicts.write(dump_json(row) + "\n")
             out = self._split[verdict.status]
             if verdict.status is Status.VERIFIED:
-                text = original if original is not None else json.dumps(obj, ensure_ascii=False)
+                text = original if original is not None else dump_json(obj)
             else:
                 note = {"id": verdict.id, "domain": verdict.domain,
                         "status": verdict.status.value, "reason": verdict.reason,
                         "detail": verdict.detail, "source": source, "line": line}
                 annotated = dict(obj) if isinstance(obj, dict) else {"_raw": original}
                 annotated["_synthvet"] = note
-                text = json.dumps(annotated, ensure_ascii=False)
+                text = dump_json(annotated)
             out.write(text + "\n")
         except OSError as exc:
             raise HarnessError(f"cannot write to the run folder {str(self.path)!r}: {exc}"
