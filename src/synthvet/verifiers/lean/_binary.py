@@ -98,6 +98,9 @@ _HEAD = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|wa
                    r"|information)(?:\([^)]*\))?: ?(?P<text>.*)$")
 
 
+_AXIOMS_LINE = re.compile(r"^'.+' (?:depends on axioms:|does not depend on any axioms)")
+
+
 def parse_lean_output(stdout: str, filename: str) -> tuple[list[Message], list[str]]:
     """Lean's messages from its output, plus lines that fit no format.
 
@@ -133,6 +136,12 @@ def parse_lean_output(stdout: str, filename: str) -> tuple[list[Message], list[s
                 flush()
                 messages.append(msg)
                 continue
+        if _AXIOMS_LINE.match(line):
+            # `#print axioms` output always starts a message of its own: in the classic
+            # format it would otherwise read as the tail of the message before it.
+            flush()
+            current = [line]
+            continue
         m = _HEAD.match(line)
         if m and (m.group("file") == filename or m.group("file").endswith("/" + filename)
                   or filename.endswith(m.group("file"))):

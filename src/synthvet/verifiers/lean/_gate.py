@@ -38,6 +38,11 @@ class GateRule:
     outcome: Outcome
     reason: str
     detail: str
+    #: match the raw text (string literals included: notation tokens are strings), but
+    #: only where the match starts in code, not in a comment
+    raw: bool = False
+    #: match the raw text everywhere, comments and strings included
+    anywhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +55,10 @@ class GateHit:
         return {"rule": self.rule.id, "line": self.line, "text": self.text[:120]}
 
 
-def _rule(id: str, pattern: str, outcome: Outcome, reason: str, detail: str) -> GateRule:
-    return GateRule(id, re.compile(pattern, re.MULTILINE), outcome, reason, detail)
+def _rule(id: str, pattern: str, outcome: Outcome, reason: str, detail: str,
+          raw: bool = False, anywhere: bool = False) -> GateRule:
+    return GateRule(id, re.compile(pattern, re.MULTILINE), outcome, reason, detail, raw,
+                    anywhere)
 
 
 _HARNESS_TOKENS = r"(?:type_of%|_root_|#print|axioms|theorem|@)"
@@ -61,8 +68,8 @@ RULES: Final[tuple[GateRule, ...]] = (
     _rule("admit", _W + r"admit" + _E, "refuted", "sorry_used", "uses `admit`"),
     _rule("sorryAx", r"sorryAx", "refuted", "sorry_used", "names `sorryAx`"),
     _rule("axiom", _W + r"axiom" + _E, "refuted", "axiom_used", "declares an `axiom`"),
-    _rule("native_decide", r"native_decide|" + _W + r"ofReduce(?:Bool|Nat)" + _E +
-          r"|" + _W + r"reduce(?:Bool|Nat)" + _E, "refuted", "axiom_used",
+    _rule("native_decide", r"native_decide|(?<![\w'])(?:ofReduce|reduce)(?:Bool|Nat)" + _E,
+          "refuted", "axiom_used",
           "uses `native_decide` (trusts the compiler: axiom Lean.ofReduceBool)"),
     _rule("decide_native", r"\+native" + _E + r"|" + _W + r"native\s*:=\s*true",
           "refuted", "axiom_used", "asks `decide` to trust the compiler (native)"),
@@ -92,7 +99,11 @@ RULES: Final[tuple[GateRule, ...]] = (
     _rule("notation_on_harness",
           _W + r"(?:notation|infixl|infixr|infix|prefix|postfix)" + _E + r"[^\n]*" +
           _HARNESS_TOKENS, "needs_review", "metaprogram",
-          "declares notation over a token the harness's own commands use"),
+          "declares notation over a token the harness's own commands use", raw=True),
+    _rule("fake_axioms_output", r"depends on axioms|does not depend on any axioms",
+          "needs_review", "forbidden_construct",
+          "contains the text of `#print axioms` output (could pass for the harness's)",
+          anywhere=True),
     _rule("reserved", r"__synthvet", "needs_review", "forbidden_construct",
           f"names a harness-reserved identifier ({PINNED}/{CHECK})"),
 )
@@ -103,7 +114,9 @@ def scan(text: str, rules: Sequence[GateRule] = RULES) -> list[GateHit]:
     code = code_only(text)
     hits: list[GateHit] = []
     for rule in rules:
-        for m in rule.pattern.finditer(code):
+        for m in rule.pattern.finditer(text if rule.raw or rule.anywhere else code):
+            if rule.raw and not rule.anywhere and code[m.start()].isspace():
+                continue  # starts inside a comment or string
             line = code.count("\n", 0, m.start()) + 1
             start = code.rfind("\n", 0, m.start()) + 1
             end = code.find("\n", m.end())

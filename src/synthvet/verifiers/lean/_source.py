@@ -100,6 +100,18 @@ def _top_level_assign(code: str) -> int:
     return -1
 
 
+def _has_top_level_colon(code: str) -> bool:
+    depth = 0
+    for i, c in enumerate(code):
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth = max(0, depth - 1)
+        elif c == ":" and depth == 0 and not code.startswith(":=", i):
+            return True
+    return False
+
+
 _DECL = re.compile(
     r"\A\s*(?:@\[[^\]]*\]\s*)*(?:(?:private|protected|nonrec)\s+)*"
     r"(?P<kw>theorem|lemma)\s+(?P<name>[^\s(){}\[\]⦃⦄:]+)(?P<rest>.*)\Z",
@@ -143,8 +155,8 @@ def parse_statement(text: object) -> Statement | str:
     if not re.fullmatch(r"[\w.'!?«»\u00b7-\U0010ffff]+", name) or name.endswith("."):
         return f"statement names no usable theorem ({name!r})"
     signature = text[m.start("rest"):].rstrip()
-    if ":" not in code_only(signature):
-        return "statement has no `: TYPE`"
+    if not _has_top_level_colon(code_only(signature)):
+        return "statement has no `: TYPE` after its binders"
     return Statement(name, signature)
 
 
