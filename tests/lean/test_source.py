@@ -29,13 +29,15 @@ from synthvet.verifiers.lean._source import (
     ("theorem t (f : ℕ → ℕ) (h : ∀ x, f x = (let y := x; y)) : f 1 = 1", "t",
      " (f : ℕ → ℕ) (h : ∀ x, f x = (let y := x; y)) : f 1 = 1"),
     ("theorem _root_.t : True", "t", " : True"),
+    ("theorem t : True -- trailing comment", "t", " : True -- trailing comment"),
 ], ids=["plain", "with-sorry", "with-proof-next-line", "lemma-binders", "attribute",
-        "doc-comment", "assign-in-brackets", "root"])
+        "doc-comment", "assign-in-brackets", "root",
+        "trailing-comment"])
 def test_parse_statement(text: str, name: str, signature: str) -> None:
     st_ = parse_statement(text)
     assert isinstance(st_, Statement)
     assert (st_.name, st_.signature) == (name, signature)
-    assert st_.pinned_command == f"theorem {PINNED}{signature} := sorry"
+    assert st_.pinned_command == f"theorem {PINNED}{signature}\n  := sorry"
 
 
 @pytest.mark.parametrize("text", [

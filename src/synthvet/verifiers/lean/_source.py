@@ -135,7 +135,8 @@ class Statement:
         candidate that leans on it picks up ``sorryAx`` (caught by the axiom check) and
         names a reserved identifier (caught by the gate).
         """
-        return f"theorem {PINNED}{self.signature} := sorry"
+        # `:=` on its own line: a `--` comment ending the signature cannot swallow it.
+        return f"theorem {PINNED}{self.signature}\n  := sorry"
 
 
 def parse_statement(text: object) -> Statement | str:
