@@ -108,3 +108,7 @@ def test_any_proof_text_is_never_verified_without_lean(proof: str) -> None:
     verdict = LeanChecker({"lean": "/nonexistent/lean", "mode": "lean"}).check(
         STMT, proof, [], Limits(seconds=2))
     assert verdict.status is not Status.VERIFIED
+
+
+def test_engine_version_says_there_is_no_lean(no_lean_path: Path) -> None:
+    assert LeanChecker({}).engine_version() == "lean-adapter-1+no-lean"

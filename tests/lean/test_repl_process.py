@@ -97,3 +97,36 @@ def test_a_program_that_exits_is_broken_not_verified(tmp_path: Path) -> None:
 def test_a_program_that_cannot_start(tmp_path: Path) -> None:
     with pytest.raises(ReplBroken):
         ProcessTransport([str(tmp_path / "missing")])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc (Linux)")
+def test_the_repl_dies_with_the_worker_that_owns_it(tmp_path: Path) -> None:
+    """The harness SIGKILLs a hung worker; its warm REPL must not live on."""
+    import subprocess
+
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    stuck = tmp_path / "stuck.json"  # the header never answers: busy, deaf to stdin's EOF
+    stuck.write_text(json.dumps([{"request": {"cmd": ""}, "reply": None}]))
+    code = (f"import sys, time; sys.path.insert(0, {src!r})\n"
+            "from synthvet.verifiers.lean._repl import ProcessTransport\n"
+            f"t = ProcessTransport([sys.executable, {str(DOUBLE)!r}, {str(stuck)!r}])\n"
+            "t.send('{\"cmd\": \"\"}\\n\\n', time.monotonic() + 5)\n"
+            "print(t.proc.pid, flush=True)\ntime.sleep(60)\n")
+    owner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None
+    pid = int(owner.stdout.readline())
+    assert _alive(pid)
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)

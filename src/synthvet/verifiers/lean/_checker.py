@@ -263,7 +263,7 @@ class LeanChecker:
         self.json = json_opt
         self._transport = transport
         self._pool: ReplPool | None = None
-        self._repl_memory: int | None = None
+        self._engine_version: str | None = None
 
     @staticmethod
     def _str(opts: Mapping[str, Any], key: str, default: str) -> str:
@@ -279,6 +279,15 @@ class LeanChecker:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise UsageError(f"option {key!r} must be a positive integer, got {value!r}")
         return value
+
+    def engine_version(self) -> str:
+        """``lean-adapter-N+<lean --version>`` (or ``+no-lean``), for the domain's version:
+        a Lean upgrade may change results, so it must change the ledger key."""
+        if self._engine_version is None:
+            status = which_version(self.lean) if self._which(self.lean) else None
+            lean = status.detail.split(": ", 1)[-1] if status and status.available else "no-lean"
+            self._engine_version = f"{ADAPTER_VERSION}+{lean}"
+        return self._engine_version
 
     # -- availability ---------------------------------------------------------------
 

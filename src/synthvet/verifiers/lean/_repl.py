@@ -93,6 +93,27 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+def _child_setup(rlimits: RLimits) -> Callable[[], None]:
+    """In the child before exec: the rlimits, and death with the parent on Linux.
+
+    A warm REPL outlives single checks; if the harness SIGKILLs the worker that owns it
+    (a hung check), PR_SET_PDEATHSIG makes the kernel kill the REPL too instead of
+    leaving it computing (an idle REPL would also exit on the EOF of its stdin).
+    """
+
+    def setup() -> None:
+        rlimits.apply()
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+        except (OSError, AttributeError):  # not Linux: the stdin EOF still ends the REPL
+            pass
+
+    return setup
+
+
 class ProcessTransport:
     """The real REPL as a child process in its own session (killed as a group)."""
 
@@ -114,7 +135,7 @@ class ProcessTransport:
                 cwd=cwd,
                 env=dict(env) if env is not None else None,
                 start_new_session=True,
-                preexec_fn=(rlimits or RLimits()).apply,
+                preexec_fn=_child_setup(rlimits or RLimits()),
             )
         except OSError as exc:
             self._stderr.close()
