@@ -1,0 +1,393 @@
+"""A warm, pre-forked Python sandbox for running untrusted code against tests.
+
+Layers (each reported by :func:`probe` and named in verdict evidence when off):
+
+* ``bubblewrap``: fresh user, mount, PID, IPC, UTS and network namespaces; the host file
+  system is not visible except the system libraries and the Python installation,
+  read-only; ``/tmp`` is a size-limited tmpfs of its own; ``/proc`` shows only the
+  sandbox's processes. Without ``bwrap`` nothing runs (``checker_unavailable``).
+* ``distinct_host_uid``: when synthvet runs as root, the sandbox is started as an unused
+  host uid (via ``unshare --mount`` + ``setpriv``), so it owns nothing on the host and
+  ``RLIMIT_NPROC`` applies (the kernel exempts uid 0 from it).
+* ``rlimits``: CPU seconds, address space, processes, open files, file size, no core.
+* ``minimal_env``: a fresh environment of four variables; nothing of the host's.
+* ``non_dumpable``: the test runner inside cannot be ptraced or read through ``/proc``
+  by the candidate, which runs as the same uid.
+* ``cgroups``: not used (not writable here); the memory limit is per process (RLIMIT_AS).
+
+The trusted side talks to the zygote over two pipes; see :mod:`._child` for the protocol.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthvet.verifiers.sandbox import _child
+from synthvet.verifiers.sandbox._child import WireError, read_frame, write_frame
+
+__all__ = ["SandboxConfig", "Sandbox", "JobResult", "SandboxUnavailable", "probe",
+           "PROTECTIONS"]
+
+#: every protection layer the sandbox knows about, in report order
+PROTECTIONS = ("bubblewrap", "network_namespace", "pid_namespace", "read_only_host",
+               "private_tmp", "minimal_env", "non_root_uid", "distinct_host_uid",
+               "rlimits", "non_dumpable", "cgroups")
+
+_CHILD_SOURCE = Path(_child.__file__).read_text(encoding="utf-8")
+_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "HOME": "/tmp"}
+
+
+class SandboxUnavailable(Exception):
+    """The sandbox cannot be started here; the message says which layer is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """Limits applied inside the sandbox (per candidate process unless noted)."""
+
+    memory_mb: int = 512
+    processes: int = 64
+    open_files: int = 64
+    file_size_mb: int = 16
+    tmp_mb: int = 64  # the whole /tmp tmpfs
+    max_output: int = 256 * 1024
+    recycle_every: int = 500
+    #: cpu seconds per candidate process (RLIMIT_CPU); wall time is set per job
+    cpu_seconds: int = 30
+
+
+@dataclass
+class JobResult:
+    """What came back from one job: the runner's report and the zygote's cleanup note."""
+
+    ok: bool
+    kind: str = "ok"  # ok | timeout | crashed | tamper | unavailable
+    detail: str = ""
+    report: dict[str, Any] = field(default_factory=dict)
+    leftovers: int = 0
+    clean: bool = True
+    seconds: float = 0.0
+
+
+def _python() -> tuple[str, str]:
+    """The real interpreter and the installation prefix to bind into the sandbox."""
+    prefix = os.path.realpath(sys.base_prefix)
+    exe = os.path.join(prefix, "bin", f"python{sys.version_info[0]}.{sys.version_info[1]}")
+    if not os.path.exists(exe):
+        exe = os.path.realpath(sys.executable)
+    return exe, prefix
+
+
+def _root_links() -> list[str]:
+    """Mirror /bin, /lib... as the host has them (symlinks into /usr or directories)."""
+    args: list[str] = []
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = "/" + name
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def _drop_uid() -> int | None:
+    """A host uid for the sandbox when we are root: unused, distinct per worker."""
+    if os.geteuid() != 0:
+        return None
+    if not (shutil.which("unshare") and shutil.which("setpriv") and shutil.which("mount")
+            and os.path.isdir("/mnt")):
+        return None
+    return 61000 + os.getpid() % 4000
+
+
+def build_argv(cfg: SandboxConfig) -> tuple[list[str], bool]:
+    """The command that starts the zygote; and whether it runs as a distinct host uid."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: "
+                                 "apt-get install bubblewrap")
+    exe, prefix = _python()
+    uid = _drop_uid()
+    bind_src = "/mnt/synthvet-py" if uid is not None and not prefix.startswith("/usr/") \
+        else prefix
+    inner = [
+        bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+        "--new-session", "--cap-drop", "ALL",
+        "--ro-bind", "/usr", "/usr", *_root_links(),
+        "--dev", "/dev", "--proc", "/proc",
+        "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/tmp",
+        "--uid", "1000", "--gid", "1000", "--chdir", "/tmp",
+    ]
+    if not prefix.startswith("/usr/"):
+        inner += ["--ro-bind", bind_src, prefix]
+    inner += ["--remount-ro", "/", "--", exe, "-I", "-S", "-B", "-c", _CHILD_SOURCE]
+    if uid is None:
+        return inner, False
+    script = ('mount -t tmpfs -o size=1m,mode=755 synthvet /mnt && mkdir /mnt/synthvet-py && '
+              'mount --bind "$1" /mnt/synthvet-py && '
+              'mount -o remount,bind,ro /mnt/synthvet-py && shift && exec "$@"')
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh",
+            prefix, "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--", *inner], True
+
+
+class Sandbox:
+    """One warm zygote in a bubblewrap sandbox; not thread-safe; lazily (re)started.
+
+    Created in the process that uses it: after a fork the child gets a fresh one.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._pid_owner = 0
+        self._jobs = 0
+        self.hello: dict[str, Any] = {}
+        self.protections: dict[str, bool] = {}
+        self.start_seconds = 0.0
+        self._finalizer: weakref.finalize | None = None
+        self._pending_end = False
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def _start(self) -> None:
+        argv, distinct = build_argv(self.config)
+        t0 = time.monotonic()
+        env = dict(_ENV)
+        debug = os.environ.get("SYNTHVET_SANDBOX_DEBUG")
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=None if debug else subprocess.DEVNULL, env=env,
+                start_new_session=True, close_fds=True, cwd="/",
+            )
+        except OSError as exc:
+            raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
+        assert proc.stdin is not None and proc.stdout is not None
+        self._proc = proc
+        self._pid_owner = os.getpid()
+        self._finalizer = weakref.finalize(self, _kill, proc)
+        try:
+            write_frame(proc.stdin.fileno(), {"pid_namespace": True, "tmp": "/tmp"})
+            hello = read_frame(proc.stdout.fileno(), time.monotonic() + 20.0)
+        except (OSError, EOFError, TimeoutError, WireError) as exc:
+            self.close()
+            raise SandboxUnavailable(f"the sandbox did not start ({type(exc).__name__}); "
+                                     f"check `bwrap --unshare-all true` works here") from exc
+        info = hello.get("hello") if isinstance(hello, dict) else None
+        if not isinstance(info, dict):
+            self.close()
+            raise SandboxUnavailable("the sandbox answered with a malformed hello")
+        self.hello = info
+        self.protections = _judge(info, distinct)
+        self.start_seconds = time.monotonic() - t0
+        self._jobs = 0
+        self._pending_end = False
+
+    def _alive(self) -> bool:
+        return (self._proc is not None and self._pid_owner == os.getpid()
+                and self._proc.poll() is None)
+
+    def _settle(self) -> None:
+        """Read the zygote's note on the previous job's cleanup; recycle if it was dirty."""
+        if not self._pending_end or self._proc is None:
+            return
+        self._pending_end = False
+        assert self._proc.stdout is not None
+        try:
+            end = read_frame(self._proc.stdout.fileno(), time.monotonic() + 5.0)
+        except (OSError, EOFError, TimeoutError, WireError):
+            self.close()
+            return
+        if not isinstance(end, dict) or end.get("from") != "zygote" or end.get(
+                "leftovers") or not end.get("clean", False):
+            self.close()
+
+    def ensure(self) -> None:
+        if self._proc is not None and self._pid_owner != os.getpid():
+            # inherited over fork: not ours to use or to kill
+            self._proc = None
+            if self._finalizer is not None:
+                self._finalizer.detach()
+        if self._alive():
+            self._settle()
+        if self._jobs >= self.config.recycle_every:
+            self.close()
+        if not self._alive():
+            if self._proc is not None:
+                self.close()
+            self._start()
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and self._pid_owner == os.getpid():
+            _kill(proc)
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+
+    def protections_off(self) -> list[str]:
+        return [name for name in PROTECTIONS if not self.protections.get(name, False)]
+
+    # ----------------------------------------------------------------- jobs
+
+    def run(self, job: Mapping[str, Any], timeout: float) -> JobResult:
+        """Send one job; wait up to ``timeout`` seconds for the runner's report."""
+        t0 = time.monotonic()
+        try:
+            self.ensure()
+        except SandboxUnavailable as exc:
+            return JobResult(False, "unavailable", str(exc))
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        nonce = secrets.token_hex(16)
+        payload = dict(job)
+        payload["nonce"] = nonce
+        try:
+            _write_with_deadline(proc.stdin.fileno(), payload, t0 + timeout)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            return JobResult(False, "crashed", f"sandbox stopped taking jobs: {exc}",
+                             seconds=time.monotonic() - t0)
+        self._jobs += 1
+        deadline = t0 + timeout
+        fd = proc.stdout.fileno()
+        try:
+            first = read_frame(fd, deadline)
+            if not isinstance(first, dict):
+                raise WireError("frame is not an object")
+            if first.get("from") == "zygote":
+                report = None  # the runner died without a word; this is Z's end note
+            elif first.get("from") != "job" or first.get("nonce") != nonce:
+                raise WireError("report without the job's nonce")
+            else:
+                report = first
+                self._pending_end = True  # read before the next job, off the critical path
+        except TimeoutError:
+            self.close()
+            return JobResult(False, "timeout", f"no report within {timeout:.1f}s; the "
+                             "sandbox was killed", seconds=time.monotonic() - t0)
+        except (EOFError, OSError) as exc:
+            self.close()
+            return JobResult(False, "crashed", f"the sandbox ended during the job "
+                             f"({type(exc).__name__})", seconds=time.monotonic() - t0)
+        except WireError as exc:
+            self.close()
+            return JobResult(False, "tamper", f"protocol violation: {exc}",
+                             seconds=time.monotonic() - t0)
+        if report is None:
+            self.close()
+            return JobResult(False, "tamper", "the test runner ended without a report",
+                             leftovers=int(first.get("leftovers") or 0),
+                             seconds=time.monotonic() - t0)
+        leftovers = report.get("leftovers")
+        if type(leftovers) is not int:
+            self.close()
+            return JobResult(False, "tamper", "report without a process count",
+                             seconds=time.monotonic() - t0)
+        if leftovers:
+            self.close()  # recycled: the next job gets a fresh sandbox
+        return JobResult(True, "ok", "", report, leftovers, True, time.monotonic() - t0)
+
+
+def _write_with_deadline(fd: int, payload: Mapping[str, Any], deadline: float) -> None:
+    done = threading.Event()
+    error: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            write_frame(fd, payload)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            error.append(exc)
+        finally:
+            done.set()
+
+    # Small jobs fit in the pipe buffer: write inline. Large ones need a reader running.
+    if len(str(payload.get("tests", ""))) + sum(len(c.get("code", "")) for c in
+                                                 payload.get("candidates", [])) < 32_000:
+        write_frame(fd, payload)
+        return
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    if not done.wait(max(0.0, deadline - time.monotonic())):
+        raise TimeoutError("writing the job timed out")
+    if error:
+        raise error[0]
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    from synthvet.verifiers._process import kill_group
+
+    kill_group(proc.pid)
+    try:
+        proc.kill()
+    except OSError:
+        pass
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _judge(info: Mapping[str, Any], distinct: bool) -> dict[str, bool]:
+    """Which protections the zygote's own view of the sandbox confirms."""
+    net = info.get("net")
+    env = set(info.get("env") or ())
+    return {
+        "bubblewrap": True,
+        "network_namespace": isinstance(net, list) and set(net) <= {"lo"},
+        "pid_namespace": info.get("pid") not in (None, 0) and int(info.get("pid", 0)) < 10,
+        "read_only_host": not [w for w in info.get("writable", []) if w != "/tmp"],
+        "private_tmp": True,
+        "minimal_env": env <= set(_ENV) | {"PWD", "LC_CTYPE"},
+        "non_root_uid": info.get("uid") not in (None, 0) and info.get("cap_eff") in (
+            "0000000000000000", None),
+        "distinct_host_uid": distinct,
+        "rlimits": True,
+        "non_dumpable": bool(info.get("non_dumpable")),
+        "cgroups": False,
+    }
+
+
+_PROBE: dict[str, Any] = {}
+
+
+def probe() -> dict[str, Any]:
+    """Start a sandbox once, read its protections, stop it (cached per process)."""
+    if _PROBE.get("pid") == os.getpid():
+        return _PROBE
+    sb = Sandbox(SandboxConfig())
+    try:
+        sb.ensure()
+        result = {"available": True, "protections": dict(sb.protections),
+                  "start_seconds": sb.start_seconds, "detail": ""}
+    except SandboxUnavailable as exc:
+        result = {"available": False, "protections": {}, "detail": str(exc)}
+    finally:
+        sb.close()
+    _PROBE.clear()
+    _PROBE.update(result, pid=os.getpid())
+    return _PROBE
+
+
+@atexit.register
+def _forget_probe() -> None:
+    _PROBE.clear()

@@ -1,0 +1,1081 @@
+"""The program that runs *inside* the sandbox. Standard library only.
+
+It is executed as source text (``python -I -S -c <this file>``) by the launcher and is
+also imported on the trusted side for its wire format (:func:`encode`, :func:`decode`,
+:func:`read_frame`, :func:`write_frame`). Three kinds of process run this code:
+
+``Z`` (the zygote)
+    Started once per sandbox. Imports the common standard library once, then loops:
+    fork a pool of blank candidate hosts ``B``, fork one job runner ``J``, wait for
+    ``J``, kill every other process in the sandbox (``kill(-1)``; the sandbox has its own
+    PID namespace), wipe the job folder, report leftovers on its stdout. Z never reads a
+    job's data, so a blank forked from it carries nothing of any job in its memory.
+
+``J`` (the job runner)
+    Reads one job (the solution text, its mutants, the tests) from the trusted side's
+    pipe, sends each candidate program to its own ``B``, runs the tests in its own
+    memory and calls the candidate through a proxy that marshals plain data only, then
+    writes a length-prefixed report that echoes the job's nonce on a pipe that only it
+    holds. It is non-dumpable, so a process of the same uid can neither ptrace it nor
+    read its memory or its fds through ``/proc``.
+
+``B`` (a candidate host)
+    Closes every inherited fd but its own two pipes, sets its limits, loads the candidate
+    program and serves calls (``function`` mode) or runs it once per stdin in a forked
+    child (``io`` mode). Whatever it sends back is decoded into plain built-in values only;
+    it never sees a test's expected values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+
+MAX_FRAME = 32 << 20
+_HDR = struct.Struct(">I")
+
+
+class WireError(Exception):
+    """A frame or value that breaks the protocol: treated as tampering."""
+
+
+class Unsupported(Exception):
+    """A value that is not plain built-in data."""
+
+
+# --------------------------------------------------------------------------- wire format
+
+
+def encode(value, depth=0):
+    """Plain built-in data as tagged JSON-able data; exact types only (no subclasses)."""
+    if depth > 200:
+        raise Unsupported("nesting deeper than 200")
+    t = type(value)
+    if value is None or t is bool or t is str or t is int or t is float:
+        return value
+    if t is list:
+        return {"l": [encode(v, depth + 1) for v in value]}
+    if t is tuple:
+        return {"t": [encode(v, depth + 1) for v in value]}
+    if t is dict:
+        return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    if t is set:
+        return {"s": [encode(v, depth + 1) for v in value]}
+    if t is frozenset:
+        return {"f": [encode(v, depth + 1) for v in value]}
+    if t is bytes:
+        return {"b": value.hex()}
+    if t is complex:
+        return {"c": [value.real, value.imag]}
+    raise Unsupported(f"{t.__module__}.{t.__qualname__}")
+
+
+def decode(data, depth=0):
+    """The inverse of :func:`encode`; anything else raises :class:`WireError`.
+
+    Only ``json.loads`` output reaches here, so every leaf is already a built-in; this
+    rebuilds containers and rejects anything that is not exactly one known tag.
+    """
+    if depth > 200:
+        raise WireError("nesting deeper than 200")
+    t = type(data)
+    if data is None or t is bool or t is str or t is int or t is float:
+        return data
+    if t is not dict or len(data) != 1:
+        raise WireError(f"bad value shape {t.__name__}")
+    ((tag, inner),) = data.items()
+    try:
+        if tag == "l" and type(inner) is list:
+            return [decode(v, depth + 1) for v in inner]
+        if tag == "t" and type(inner) is list:
+            return tuple(decode(v, depth + 1) for v in inner)
+        if tag == "d" and type(inner) is list:
+            out = {}
+            for pair in inner:
+                if type(pair) is not list or len(pair) != 2:
+                    raise WireError("bad dict item")
+                out[decode(pair[0], depth + 1)] = decode(pair[1], depth + 1)
+            return out
+        if tag == "s" and type(inner) is list:
+            return {decode(v, depth + 1) for v in inner}
+        if tag == "f" and type(inner) is list:
+            return frozenset(decode(v, depth + 1) for v in inner)
+        if tag == "b" and type(inner) is str:
+            return bytes.fromhex(inner)
+        if tag == "c" and type(inner) is list and len(inner) == 2 and all(
+            type(x) in (int, float) for x in inner
+        ):
+            return complex(inner[0], inner[1])
+    except (TypeError, ValueError) as exc:  # unhashable key, bad hex
+        raise WireError(f"bad {tag!r} value: {exc}") from None
+    raise WireError(f"unknown tag {tag!r}")
+
+
+def write_frame(fd, obj):
+    data = json.dumps(obj, separators=(",", ":")).encode("utf-8")
+    buf = memoryview(_HDR.pack(len(data)) + data)
+    while buf:
+        n = os.write(fd, buf)
+        buf = buf[n:]
+
+
+def _read_exact(fd, n, deadline):
+    import select
+    import time
+
+    chunks = []
+    while n > 0:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                raise TimeoutError
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd, deadline=None, cap=MAX_FRAME):
+    """One length-prefixed JSON frame. EOFError, TimeoutError or WireError otherwise."""
+    (size,) = _HDR.unpack(_read_exact(fd, 4, deadline))
+    if size > cap:
+        raise WireError(f"frame of {size} bytes exceeds {cap}")
+    try:
+        return json.loads(_read_exact(fd, size, deadline).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"undecodable frame: {exc}") from None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _non_dumpable():
+    """PR_SET_DUMPABLE=0: no ptrace, no /proc/<pid>/mem or fd access by same-uid peers."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(4, 0, 0, 0, 0) == 0
+    except Exception:
+        return False
+
+
+def _set_limits(lim):
+    import resource
+
+    def one(which, value):
+        if value is None:
+            return
+        try:
+            soft, hard = resource.getrlimit(which)
+            value = int(value)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+    one(resource.RLIMIT_CPU, lim.get("cpu"))
+    if lim.get("memory_mb"):
+        one(resource.RLIMIT_AS, lim["memory_mb"] << 20)
+    if lim.get("fsize_mb"):
+        one(resource.RLIMIT_FSIZE, lim["fsize_mb"] << 20)
+    one(resource.RLIMIT_NPROC, lim.get("nproc"))
+    one(resource.RLIMIT_NOFILE, lim.get("nofile"))
+    one(resource.RLIMIT_CORE, 0)
+
+
+def _tail(path, chars=1200):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - chars))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _redirect_output(prefix):
+    """fd 1 and 2 to files in the job folder; the size limit caps a flood."""
+    for fd, suffix in ((1, ".out"), (2, ".err")):
+        try:
+            f = os.open(prefix + suffix, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(f, fd)
+            os.close(f)
+        except OSError:
+            pass
+    try:
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    except OSError:
+        pass
+
+
+def _exc_info(exc):
+    return {"exc_type": type(exc).__name__, "message": str(exc)[:500]}
+
+
+# --------------------------------------------------------------------------- B: candidate host
+
+
+def blank_main(rfd, wfd):
+    keep = {rfd, wfd}
+    for fd in range(0, 1024):
+        if fd not in keep and fd > 2:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    try:
+        msg = read_frame(rfd)
+    except Exception:
+        os._exit(0)
+    if not isinstance(msg, dict) or msg.get("op") != "load":
+        os._exit(0)
+    jobdir = msg["dir"]
+    prefix = os.path.join(jobdir, msg["name"])
+    try:
+        os.chdir(jobdir)
+    except OSError:
+        pass
+    _redirect_output(prefix)
+    import random
+
+    random.seed(0)
+    sys.argv = ["solution.py"]
+    sys.setrecursionlimit(max(1000, int(msg.get("recursion", 1000))))
+    _set_limits(msg["limits"])
+    if msg["mode"] == "io":
+        _serve_io(rfd, wfd, msg, prefix)
+    else:
+        _serve_calls(rfd, wfd, msg)
+    os._exit(0)
+
+
+def _serve_calls(rfd, wfd, msg):
+    import builtins
+
+    ns = {"__name__": msg.get("module", "solution"), "__builtins__": builtins}
+    try:
+        code = compile(msg["code"], "<solution>", "exec")
+        exec(code, ns)
+    except BaseException as exc:  # noqa: BLE001 - every outcome is reported
+        import traceback
+
+        reply = {"ok": False, **_exc_info(exc), "where": "load",
+                 "traceback": traceback.format_exc()[-1500:]}
+        try:
+            write_frame(wfd, reply)
+        except Exception:
+            pass
+        return
+    names = {}
+    for key, val in list(ns.items()):
+        if key.startswith("__"):
+            continue
+        if type(val).__name__ == "module":
+            continue
+        names[key] = "callable" if callable(val) else "value"
+    write_frame(wfd, {"ok": True, "names": names})
+    while True:
+        try:
+            req = read_frame(rfd)
+        except Exception:
+            return
+        op = req.get("op")
+        if op == "get":
+            try:
+                write_frame(wfd, {"ok": True, "value": encode(ns[req["name"]])})
+            except Unsupported as exc:
+                write_frame(wfd, {"ok": False, "unsupported": str(exc)})
+            except BaseException as exc:  # noqa: BLE001
+                write_frame(wfd, {"ok": False, **_exc_info(exc)})
+            continue
+        if op != "call":
+            return
+        try:
+            args = decode(req["args"])
+            kwargs = decode(req["kwargs"])
+            fn = ns[req["name"]]
+            before = [encode(a) if type(a) in (list, dict, set) else None for a in args]
+            value = fn(*args, **kwargs)
+            reply = {"ok": True, "value": encode(value)}
+            after = {}
+            for i, a in enumerate(args):
+                if before[i] is not None:
+                    now = encode(a)
+                    if now != before[i]:
+                        after[str(i)] = now
+            if after:
+                reply["after"] = after
+        except Unsupported as exc:
+            reply = {"ok": False, "unsupported": str(exc)}
+        except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported, not obeyed
+            reply = {"ok": False, **_exc_info(exc)}
+            if isinstance(exc, (RecursionError, MemoryError)):
+                reply["limit"] = type(exc).__name__
+        try:
+            write_frame(wfd, reply)
+        except Unsupported:
+            write_frame(wfd, {"ok": False, "unsupported": "unencodable"})
+        except (ValueError, OverflowError) as exc:  # huge ints and the like
+            write_frame(wfd, {"ok": False, "unsupported": f"unencodable: {exc}"[:200]})
+
+
+def _serve_io(rfd, wfd, msg, prefix):
+    import signal
+    import time
+
+    try:
+        code = compile(msg["code"], "<solution>", "exec")
+    except BaseException as exc:  # noqa: BLE001
+        write_frame(wfd, {"ok": False, **_exc_info(exc), "where": "compile"})
+        return
+    write_frame(wfd, {"ok": True, "names": {}})
+    n = 0
+    while True:
+        try:
+            req = read_frame(rfd)
+        except Exception:
+            return
+        if req.get("op") != "run":
+            return
+        n += 1
+        inp = f"{prefix}.in{n}"
+        out = f"{prefix}.out{n}"
+        err = f"{prefix}.err{n}"
+        try:
+            with open(inp, "w", encoding="utf-8") as f:
+                f.write(req["stdin"])
+        except OSError as exc:
+            write_frame(wfd, {"ok": False, **_exc_info(exc), "where": "stdin"})
+            continue
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(rfd)
+                os.close(wfd)
+                os.setpgid(0, 0)
+                fi = os.open(inp, os.O_RDONLY)
+                fo = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                fe = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(fi, 0)
+                os.dup2(fo, 1)
+                os.dup2(fe, 2)
+                for fd in (fi, fo, fe):
+                    os.close(fd)
+                sys.stdin = open(0, "r", encoding="utf-8", errors="replace", closefd=False)
+                sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+                sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+                import builtins
+
+                exec(code, {"__name__": "__main__", "__builtins__": builtins})
+                sys.stdout.flush()
+                status = 0
+            except SystemExit as exc:
+                status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                try:
+                    if exc.code is not None and not isinstance(exc.code, int):
+                        sys.stderr.write(str(exc.code) + "\n")
+                    sys.stdout.flush()
+                except BaseException:  # noqa: BLE001
+                    pass
+            except BaseException:  # noqa: BLE001
+                import traceback
+
+                try:
+                    sys.stdout.flush()
+                    traceback.print_exc()
+                    sys.stderr.flush()
+                except BaseException:  # noqa: BLE001
+                    pass
+                status = 1
+            os._exit(status & 0xFF)
+        deadline = started + float(req.get("timeout", 5.0))
+        status = None
+        timed_out = False
+        while True:
+            got, st = os.waitpid(pid, os.WNOHANG)
+            if got:
+                status = st
+                break
+            if time.monotonic() > deadline:
+                timed_out = True
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.0005)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # whatever it left in its group
+        except OSError:
+            pass
+        cap = int(msg.get("max_output", 1 << 20))
+        try:
+            with open(out, "rb") as f:
+                data = f.read(cap + 1)
+        except OSError:
+            data = b""
+        reply = {
+            "ok": True,
+            "stdout": data[:cap].decode("utf-8", "replace"),
+            "truncated": len(data) > cap,
+            "stderr_tail": _tail(err),
+            "timeout": timed_out,
+            "seconds": time.monotonic() - started,
+        }
+        if status is not None:
+            if os.WIFSIGNALED(status):
+                reply["signal"] = os.WTERMSIG(status)
+            else:
+                reply["exit"] = os.WEXITSTATUS(status)
+        write_frame(wfd, reply)
+
+
+# --------------------------------------------------------------------------- J: job runner
+
+
+class CandidateGone(BaseException):
+    """The candidate process died, broke the protocol or timed out during a call.
+
+    A BaseException so that ``except Exception`` in test code does not swallow it; the
+    runner also records it, so even a bare ``except:`` cannot turn it into a pass.
+    """
+
+
+class _Host:
+    """J's handle on one candidate host B."""
+
+    def __init__(self, pid, wfd, rfd, name):
+        self.pid, self.wfd, self.rfd, self.name = pid, wfd, rfd, name
+        self.deadline = None
+        self.taint = None  # (kind, detail): died, timeout, protocol, unsupported, exit
+        self.calls = 0
+        self.last = None
+        self.limit = None
+
+    def kill(self):
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def request(self, obj):
+        if self.taint is not None:
+            raise CandidateGone(self.taint[1])
+        try:
+            write_frame(self.wfd, obj)
+            return read_frame(self.rfd, self.deadline)
+        except TimeoutError:
+            self.kill()
+            self.taint = ("timeout", "candidate exceeded its time limit")
+        except (EOFError, OSError):
+            self.taint = ("died", "candidate process ended during a call")
+        except WireError as exc:
+            self.kill()
+            self.taint = ("protocol", f"candidate broke the protocol: {exc}")
+        raise CandidateGone(self.taint[1])
+
+    def close(self):
+        for fd in (self.wfd, self.rfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.kill()
+
+
+def _builtin_exception(name):
+    import builtins
+
+    cls = getattr(builtins, name, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        return cls
+    return None
+
+
+class CandidateError(Exception):
+    """An exception of a type that is not a built-in, raised by the candidate."""
+
+
+def _make_proxy(host, name):
+    def proxy(*args, **kwargs):
+        try:
+            eargs = encode(list(args))
+            ekw = encode(dict(kwargs))
+        except Unsupported as exc:
+            host.taint = host.taint or ("unsupported", f"test passed a {exc} to {name}()")
+            raise CandidateGone(host.taint[1]) from None
+        host.calls += 1
+        reply = host.request({"op": "call", "name": name, "args": eargs, "kwargs": ekw})
+        if type(reply) is not dict:
+            host.taint = ("protocol", "reply is not an object")
+            raise CandidateGone(host.taint[1])
+        host.last = {"call": f"{name}{_short_args(args, kwargs)}"}
+        if reply.get("ok") is True:
+            try:
+                value = decode(reply.get("value"))
+                after = reply.get("after") or {}
+                if type(after) is not dict:
+                    raise WireError("bad after")
+                for key, enc in after.items():
+                    i = int(key)
+                    new = decode(enc)
+                    old = args[i]
+                    if type(old) is not type(new):
+                        raise WireError("argument changed type")
+                    if type(old) is list:
+                        old[:] = new
+                    else:
+                        old.clear()
+                        old.update(new)
+            except (WireError, ValueError, IndexError, TypeError) as exc:
+                host.kill()
+                host.taint = ("protocol", f"undecodable value: {exc}")
+                raise CandidateGone(host.taint[1]) from None
+            host.last["got"] = _short(value)
+            return value
+        if "unsupported" in reply:
+            host.taint = ("unsupported", f"{name}() returned a non-plain value "
+                          f"({str(reply['unsupported'])[:120]})")
+            raise CandidateGone(host.taint[1])
+        etype = str(reply.get("exc_type", "Exception"))
+        message = str(reply.get("message", ""))
+        host.last["raised"] = f"{etype}: {message}"[:300]
+        if reply.get("limit"):
+            host.limit = str(reply["limit"])
+        cls = _builtin_exception(etype)
+        if cls is None:
+            if etype in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
+                host.taint = ("exit", f"{name}() raised {etype}")
+                raise CandidateGone(host.taint[1])
+            raise CandidateError(f"{etype}: {message}")
+        try:
+            exc = cls(message)
+        except Exception:
+            exc = CandidateError(f"{etype}: {message}")
+        raise exc
+
+    proxy.__name__ = name
+    proxy.__qualname__ = name
+    return proxy
+
+
+def _short(value, limit=300):
+    try:
+        text = repr(value)
+    except Exception:
+        text = "<unrepresentable>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short_args(args, kwargs, limit=300):
+    parts = [_short(a, 120) for a in args] + [f"{k}={_short(v, 120)}" for k, v in kwargs.items()]
+    text = "(" + ", ".join(parts) + ")"
+    return text if len(text) <= limit else text[: limit - 1] + "…)"
+
+
+def _load(host, code, mode, jobdir, limits, deadline, module="solution"):
+    host.deadline = deadline
+    return host.request({"op": "load", "code": code, "mode": mode, "dir": jobdir,
+                         "name": host.name, "limits": limits, "module": module,
+                         "recursion": limits.get("recursion", 1000),
+                         "max_output": limits.get("max_output", 1 << 20)})
+
+
+def _test_failure(exc, tests_src):
+    """Where in the tests an exception came from: line number and source line."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<tests>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    out = {"exc_type": type(exc).__name__, "message": str(exc)[:500]}
+    if line is not None:
+        out["line"] = line
+        lines = tests_src.splitlines()
+        if 0 < line <= len(lines):
+            out["source"] = lines[line - 1].strip()[:300]
+    return out
+
+
+def _run_tests(host, job, jobdir, limits, deadline, stop_early):
+    """Run the record's tests against one loaded candidate host. Returns an outcome dict."""
+    import builtins
+    import random
+    import types
+
+    import time
+
+    t_load = time.perf_counter()
+    reply = _load(host, job["code"], "function", jobdir, limits, deadline)
+    t_load = time.perf_counter() - t_load
+    if host.taint:
+        return _tainted(host)
+    if reply.get("ok") is not True:
+        return {"status": "load_error", **{k: reply.get(k) for k in
+                                            ("exc_type", "message", "traceback")}}
+    names = reply.get("names")
+    if type(names) is not dict:
+        host.kill()
+        host.taint = ("protocol", "bad names")
+        return _tainted(host)
+    ns = {"__name__": "__tests__", "__builtins__": builtins}
+    sol_mod = types.ModuleType("solution")
+    for name, kind in names.items():
+        if type(name) is not str or not name.isidentifier():
+            continue
+        if kind == "callable":
+            val = _make_proxy(host, name)
+        else:
+            try:
+                r = host.request({"op": "get", "name": name})
+            except CandidateGone:
+                return _tainted(host)
+            if r.get("ok") is not True:
+                continue
+            try:
+                val = decode(r.get("value"))
+            except WireError:
+                host.kill()
+                host.taint = ("protocol", "bad value")
+                return _tainted(host)
+        ns[name] = val
+        setattr(sol_mod, name, val)
+    sys.modules["solution"] = sol_mod
+    random.seed(0)
+    form = job["form"]
+    tests_src = job["tests"]
+    results = []
+    try:
+        code = compile(tests_src, "<tests>", "exec")
+    except SyntaxError as exc:
+        return {"status": "test_error", "exc_type": "SyntaxError", "message": str(exc)[:300]}
+    try:
+        exec(code, ns)
+        if form == "check":
+            entry = job["entry_point"]
+            check = ns.get("check")
+            if not callable(check):
+                return {"status": "test_error", "message": "tests define no check(candidate)"}
+            if entry not in names or names[entry] != "callable":
+                return {"status": "fail", "message": f"solution defines no function {entry!r}",
+                        "exc_type": "NameError"}
+            check(ns[entry])
+            results.append("check")
+        elif form == "pytest":
+            tests = [(k, v) for k, v in list(ns.items())
+                     if k.startswith("test") and callable(v) and not isinstance(v, type)
+                     and k not in names]
+            for tname, fn in tests:
+                argc = getattr(getattr(fn, "__code__", None), "co_argcount", 0)
+                if argc:
+                    return {"status": "unsupported",
+                            "message": f"{tname} takes arguments (fixtures are unsupported)"}
+                fn()
+                results.append(tname)
+                if host.taint:
+                    break
+    except CandidateGone:
+        return _tainted(host)
+    except (SystemExit, KeyboardInterrupt, GeneratorExit) as exc:
+        return _tainted(host) if host.taint else {
+            "status": "test_error", "message": f"tests raised {type(exc).__name__}"}
+    except BaseException as exc:  # noqa: BLE001 - the failing test is the evidence
+        if host.taint:
+            return _tainted(host)
+        out = {"status": "fail", **_test_failure(exc, tests_src), "passed_tests": results}
+        if host.last:
+            out["last_call"] = host.last
+        if host.limit or isinstance(exc, (RecursionError, MemoryError)):
+            out["limit"] = host.limit or type(exc).__name__
+        return out
+    if host.taint:
+        return _tainted(host)
+    return {"status": "pass", "calls": host.calls, "tests_run": results,
+            "load_seconds": round(t_load, 6)}
+
+
+def _tainted(host):
+    kind, detail = host.taint
+    out = {"status": "timeout" if kind == "timeout" else "tamper", "kind": kind,
+           "message": detail, "calls": host.calls}
+    if host.last:
+        out["last_call"] = host.last
+    return out
+
+
+def _run_io(host, job, jobdir, limits, deadline, stop_early):
+    """Run the program once per io test; the outputs go back raw for the trusted side."""
+    reply = _load(host, job["code"], "io", jobdir, limits, deadline)
+    if host.taint:
+        return _tainted(host)
+    if reply.get("ok") is not True:
+        return {"status": "load_error", **{k: reply.get(k) for k in ("exc_type", "message")}}
+    runs = []
+    import time
+
+    for i, case in enumerate(job["io_inputs"]):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return {"status": "timeout", "message": "time limit reached", "runs": runs}
+        host.deadline = deadline + 1.0
+        try:
+            r = host.request({"op": "run", "stdin": case, "timeout": left})
+        except CandidateGone:
+            return {**_tainted(host), "runs": runs}
+        if type(r) is not dict or r.get("ok") is not True or type(r.get("stdout")) is not str:
+            host.kill()
+            host.taint = ("protocol", "bad run reply")
+            return {**_tainted(host), "runs": runs}
+        runs.append({k: r.get(k) for k in ("stdout", "truncated", "stderr_tail", "timeout",
+                                            "exit", "signal")})
+    return {"status": "ran", "runs": runs}
+
+
+def _run_diff(hosts, job, jobdir, limits, deadline):
+    """Call solution and reference on each generated input; raw results go back."""
+    sol, ref = hosts
+    for h, code in ((sol, job["code"]), (ref, job["reference"])):
+        r = _load(h, code, "function", jobdir, limits, deadline)
+        h.deadline = deadline
+        if h.taint:
+            return {"status": "tamper" if h is sol else "ref_error", "message": h.taint[1]}
+        if r.get("ok") is not True:
+            return {"status": "load_error" if h is sol else "ref_error",
+                    **{k: r.get(k) for k in ("exc_type", "message")}}
+    entry = job["entry_point"]
+    pairs = []
+    for enc_args in job["diff_inputs"]:
+        out = []
+        for h in (ref, sol):
+            h.calls += 1
+            try:
+                r = h.request({"op": "call", "name": entry, "args": enc_args,
+                               "kwargs": {"d": []}})
+            except CandidateGone:
+                if h is ref:
+                    return {"status": "ref_error", "message": h.taint[1], "pairs": pairs}
+                return {**_tainted(h), "pairs": pairs}
+            out.append(r)
+        pairs.append(out)
+    return {"status": "ran", "pairs": pairs}
+
+
+class _Blanks:
+    """Blank candidate hosts: one forked ahead by Z, more on request over a socket.
+
+    Z forks every blank, so none carries this job's data; J only receives its pipe ends.
+    """
+
+    def __init__(self, first, sock):
+        self.free = [first]
+        self.sock = sock
+        self.pids = [first[0]]
+
+    def take(self):
+        if self.free:
+            return self.free.pop(0)
+        import socket
+
+        self.sock.sendall(b"b")
+        msg, fds, _flags, _addr = socket.recv_fds(self.sock, 8, 2)
+        if len(msg) != 4 or len(fds) != 2:
+            raise RuntimeError("zygote did not hand over a blank")
+        pid = struct.unpack(">I", msg)[0]
+        self.pids.append(pid)
+        return pid, fds[0], fds[1]
+
+
+def _leftovers(known):
+    """Processes still alive in the sandbox besides init, Z and J, once all B are dead."""
+    import time
+
+    me, parent = os.getpid(), os.getppid()
+    deadline = time.monotonic() + 0.5
+    while True:
+        alive = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            pid = int(entry)
+            if pid in (1, me, parent):
+                continue
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state in (b"Z", b"X"):
+                continue
+            alive.append(pid)
+        pending = [p for p in alive if p in known]
+        if not pending or time.monotonic() > deadline:
+            return [p for p in alive if p not in known] + pending
+        time.sleep(0.0002)
+
+
+def job_main(first_blank, sock, report_fd, jobdir, isolated):
+    import signal
+    import time
+
+    try:
+        job = read_frame(0)
+    except Exception:
+        os._exit(3)
+    os.close(0)
+    nonce = job.get("nonce")
+    started = time.monotonic()
+    try:
+        os.makedirs(jobdir, mode=0o700, exist_ok=True)
+        os.chdir(jobdir)
+    except OSError:
+        pass
+    # Test code may print; keep fd 1 (the report channel) out of its reach.
+    _redirect_output(os.path.join(jobdir, "tests"))
+    limits = job["limits"]
+    candidates = job["candidates"]  # [{"code":..., "seconds":...}]
+    kind = job["kind"]
+    needed = job.get("mutants_needed")  # stop once this many mutants are killed
+    outcomes = []
+    blanks = _Blanks(first_blank, sock)
+    killed = 0
+    try:
+        for i, cand in enumerate(candidates):
+            if i > 0 and needed is not None and kind == "tests":
+                left = len(candidates) - i
+                if killed >= needed or killed + left < needed:
+                    break
+            pid, wfd, rfd = blanks.take()
+            host = _Host(pid, wfd, rfd, f"c{i}")
+            t0 = time.monotonic()
+            seconds = float(cand["seconds"])
+            if i > 0:
+                # a mutant gets a few times what the original needed: enough to finish
+                # if it behaves the same, short enough that a looping mutant is cheap
+                lo, factor = job.get("mutant_time", (0.5, 5.0))
+                seconds = min(seconds, max(float(lo), float(factor) * orig_seconds))
+            deadline = t0 + seconds
+            sub = dict(job, code=cand["code"])
+            if kind == "io":
+                outcome = _run_io(host, sub, jobdir, limits, deadline, i > 0)
+            elif kind == "diff":
+                pid2, w2, r2 = blanks.take()
+                ref = _Host(pid2, w2, r2, f"r{i}")
+                outcome = _run_diff((host, ref), sub, jobdir, limits, deadline)
+                ref.close()
+            else:
+                outcome = _run_tests(host, sub, jobdir, limits, deadline, i > 0)
+            outcome["seconds"] = round(time.monotonic() - t0, 6)
+            if i == 0:
+                orig_seconds = outcome["seconds"]
+            elif outcome.get("status") != "pass":
+                killed += 1
+            host.close()
+            outcome["stdout_tail"] = _tail(os.path.join(jobdir, host.name + ".out"), 600)
+            outcome["stderr_tail"] = _tail(os.path.join(jobdir, host.name + ".err"), 600)
+            outcomes.append(outcome)
+            if i == 0 and kind != "io" and outcome.get("status") not in ("pass", "ran"):
+                break  # the original failed: mutants would tell nothing
+    except BaseException as exc:  # noqa: BLE001 - the runner itself failed: say so
+        outcomes.append({"status": "error", "message": f"runner: {type(exc).__name__}: {exc}"})
+    for pid in blanks.pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    left = _leftovers(set(blanks.pids)) if isolated else []
+    report = {"from": "job", "nonce": nonce, "outcomes": outcomes,
+              "seconds": time.monotonic() - started, "leftovers": len(left),
+              "tests_stdout_tail": _tail(os.path.join(jobdir, "tests.out"), 400)}
+    try:
+        write_frame(report_fd, report)
+    except (Unsupported, ValueError, TypeError):
+        write_frame(report_fd, {"from": "job", "nonce": nonce, "outcomes": [],
+                                "error": "report not serialisable", "leftovers": len(left)})
+    os._exit(0)
+
+
+# --------------------------------------------------------------------------- Z: zygote
+
+
+PREIMPORT = (
+    "math cmath re collections itertools functools heapq bisect string typing random copy "
+    "json fractions decimal statistics operator datetime hashlib array queue dataclasses "
+    "enum numbers textwrap unicodedata traceback types ctypes select signal time"
+).split()
+
+
+def _selfcheck():
+    """What the sandbox looks like from inside, for the launcher's protection report."""
+    info = {"uid": os.getuid(), "gid": os.getgid(), "pid": os.getpid(),
+            "env": sorted(os.environ)}
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    info["cap_eff"] = line.split()[1]
+    except OSError:
+        pass
+    try:
+        with open("/proc/net/dev") as f:
+            info["net"] = [ln.split(":")[0].strip() for ln in f.readlines()[2:]]
+    except OSError:
+        info["net"] = None
+    writable = []
+    for path in ("/", "/usr", "/etc", "/py", "/home", "/root", "/work"):
+        try:
+            probe = os.path.join(path, ".synthvet-probe")
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT, 0o600)
+            os.close(fd)
+            os.unlink(probe)
+            writable.append(path)
+        except OSError:
+            pass
+    info["writable"] = writable
+    return info
+
+
+def zygote_main():
+    import resource
+    import signal
+
+    for name in PREIMPORT:
+        try:
+            __import__(name)
+        except Exception:
+            pass
+    import gc
+
+    gc.collect()
+    # Children touch refcounts, not the collector's bookkeeping of these objects: frozen,
+    # they are never scanned, so copy-on-write pages stay shared (a fork stays cheap).
+    gc.freeze()
+    out_fd = os.dup(1)
+    os.dup2(os.open("/dev/null", os.O_WRONLY), 1)
+    cfg = read_frame(0)
+    isolated = bool(cfg.get("pid_namespace"))
+    tmp = cfg.get("tmp", "/tmp")
+    info = _selfcheck()
+    info["non_dumpable"] = _non_dumpable()
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+    write_frame(out_fd, {"from": "zygote", "hello": info})
+    seq = 0
+    while True:
+        seq += 1
+        jobdir = os.path.join(tmp, f"job{seq}")
+        import socket
+
+        zsock, jsock = socket.socketpair()
+        first = _fork_blank()
+        jpid = os.fork()
+        if jpid == 0:
+            try:
+                zsock.close()
+                job_main(first, jsock, out_fd, jobdir, isolated)
+            finally:
+                os._exit(4)
+        jsock.close()
+        os.close(first[1])
+        os.close(first[2])
+        known = {first[0]}
+        while True:  # serve J's requests for more blanks until it exits
+            try:
+                req = zsock.recv(1)
+            except OSError:
+                break
+            if not req:
+                break
+            try:
+                pid, w, r = _fork_blank()
+            except OSError:
+                break  # process limit: J sees the socket close and reports it
+            known.add(pid)
+            try:
+                socket.send_fds(zsock, [struct.pack(">I", pid)], [w, r])
+            except OSError:
+                break
+            finally:
+                os.close(w)
+                os.close(r)
+        zsock.close()
+        _, status = os.waitpid(jpid, 0)
+        leftovers = []
+        if isolated:
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    p = int(entry)
+                    if p not in known and p != os.getpid() and p != 1 and p != jpid:
+                        leftovers.append(p)
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+        else:
+            for p in known:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+        while True:
+            try:
+                got, _ = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+        clean = _wipe(jobdir)
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        write_frame(out_fd, {"from": "zygote", "seq": seq, "job_status": status,
+                             "leftovers": len(leftovers), "clean": clean,
+                             "children_cpu": ru.ru_utime + ru.ru_stime,
+                             "self_cpu": sum(os.times()[:2])})
+
+
+def _fork_blank():
+    to_b = os.pipe()
+    from_b = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            blank_main(to_b[0], from_b[1])
+        finally:
+            os._exit(0)
+    os.close(to_b[0])
+    os.close(from_b[1])
+    return pid, to_b[1], from_b[0]
+
+
+def _wipe(path):
+    import shutil
+
+    if not os.path.exists(path):
+        return True
+    for root, dirs, _files in os.walk(path):
+        for d in dirs:
+            try:
+                os.chmod(os.path.join(root, d), 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(path, ignore_errors=True)
+    return not os.path.exists(path)
+
+
+if __name__ == "__main__":
+    zygote_main()
