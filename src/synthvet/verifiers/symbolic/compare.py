@@ -75,7 +75,7 @@ def decimal_ulp(node: Node | None) -> Fraction | None:
     text: str = node.args[0]
     mant, _, exp = text.lower().partition("e")
     places = len(mant.split(".")[1]) if "." in mant else 0
-    return Fraction(1, 10 ** places) * Fraction(10) ** (-int(exp or 0))
+    return Fraction(1, 10 ** places) * Fraction(10) ** int(exp or 0)
 
 
 def _num(x: Any, digits: int) -> Any:

@@ -16,7 +16,7 @@ brace, otherwise *plain* (sympy/Python syntax and everyday notation). They diffe
 where the notations disagree: in LaTeX ``^`` takes one character or a braced group,
 ``\\frac12`` is ``1/2`` and ``E`` is a variable; in plain text ``^`` and ``**`` take a
 whole operand and ``E`` is Euler's number. In both, ``e`` is Euler's number, ``i`` the
-imaginary unit, and ``3.75e-17`` is a number in scientific notation, not ``3.75·e - 17``.
+imaginary unit (``I`` too in plain text), and ``3.75e-17`` is a number in scientific notation, not ``3.75·e - 17``.
 """
 
 from __future__ import annotations
@@ -95,8 +95,9 @@ _IGNORED = {
     "limits", "nolimits", "mathord",
 }
 _MATRIX_ENVS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
-_WORD_SEPARATORS = re.compile(r"\s*(?:\\text\{\s*(?:and|or)\s*\}|\\(?:text|mathrm)\{\s*,?\s*"
-                              r"(?:and|or)\s*\}|\s(?:and|or)\s)\s*")
+_WORD_SEPARATORS = re.compile(
+    r"\s*,?\s*(?:\\(?:text|mathrm)\{\s*,?\s*(?:and|or)\s*\}"
+    r"|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _NUMBER = re.compile(r"(\d+\.\d+|\d+\.(?!\d)|\.\d+|\d+)")
 _SCI = re.compile(r"[eE][+-]?\d+(?![A-Za-z0-9_])")
@@ -124,6 +125,7 @@ def parse_answer(text: str) -> Node:
     if len(text) > MAX_LENGTH:
         raise ParseError(f"answer longer than {MAX_LENGTH} characters")
     t = _strip_outer(text)
+    wrapped = t != text.strip()
     if t.endswith(".") and not re.search(r"\d\.$", t):
         t = t[:-1].rstrip()
     if not t:
@@ -134,7 +136,8 @@ def parse_answer(text: str) -> Node:
         digits = t.replace(",", "")
         return _Parser(digits, latex=False).parse_top()
     t = _WORD_SEPARATORS.sub(", ", t)
-    latex = "\\" in t or "{" in t or "}" in t
+    # math delimiters ($...$) or any backslash/brace mean the writer wrote LaTeX
+    latex = "\\" in t or "{" in t or "}" in t or wrapped
     return _Parser(t, latex=latex).parse_top()
 
 
@@ -472,8 +475,8 @@ class _Parser:
             return Node("const", ("E",))
         if name == "i":
             return Node("const", ("I",))
-        if name == "E" and not self.latex:
-            return Node("const", ("E",))
+        if name in ("E", "I") and not self.latex:  # sympy spelling in plain text
+            return Node("const", (name,))
         return Node("sym", (name,))
 
     def parse_number(self) -> Node:
