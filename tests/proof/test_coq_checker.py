@@ -50,9 +50,9 @@ def domain() -> ProofDomain:
     return ProofDomain({})
 
 
-@pytest.fixture(scope="module")
-def no_gate() -> CoqChecker:
-    return CoqChecker({}, use_gate=False)
+@pytest.fixture(scope="module", params=[True, False], ids=["coqchk", "no-coqchk"])
+def no_gate(request: pytest.FixtureRequest) -> CoqChecker:
+    return CoqChecker({"coqchk": request.param}, use_gate=False)
 
 
 def test_golden_file_covers_the_brief() -> None:
@@ -78,8 +78,12 @@ def test_golden_case(domain: ProofDomain, rec: dict) -> None:
 
 @pytest.mark.parametrize("rec", KERNEL_FAKES, ids=[r["id"] for r in KERNEL_FAKES])
 def test_fake_caught_without_the_text_gate(no_gate: CoqChecker, rec: dict) -> None:
-    """Defence in depth: compile + pinned statement + Print Assumptions + coqchk alone."""
+    """Defence in depth: compile + pinned statement + Print Assumptions (+ coqchk) alone."""
     verdict = no_gate.check(rec["statement"], rec["proof"], _imports(rec), LIMITS)
+    if rec["id"] == "fake-unused-axiom" and not no_gate.options.coqchk:
+        # only coqchk sees a declaration that the target does not use; harmless to it
+        assert verdict.status is Status.VERIFIED, verdict.detail
+        return
     assert verdict.status is not Status.VERIFIED, verdict.detail
     assert verdict.reason == rec["expect"]["reason"], verdict.detail
 
@@ -90,9 +94,20 @@ def test_honest_proof_evidence(domain: ProofDomain, rec: dict) -> None:
     assert verdict.status is Status.VERIFIED
     ev = verdict.evidence
     assert ev["axioms"] == []
-    assert ev["print_assumptions"] == "Closed under the global context"
+    # coqchk showed the environment holds no axiom, so Print Assumptions was not needed
+    assert ev["print_assumptions"].startswith("skipped: coqchk lists no axiom")
+    assert "Axioms" in ev["coqchk"]
     assert "pinned statement" in ev["statement_comparison"]
     assert set(ev["steps_seconds"]) == {"compile", "harness", "coqchk"}
+
+
+@pytest.mark.parametrize("rec", HONEST[:4], ids=[r["id"] for r in HONEST[:4]])
+def test_honest_proof_without_coqchk_runs_print_assumptions(rec: dict) -> None:
+    checker = CoqChecker({"coqchk": False})
+    verdict = checker.check(rec["statement"], rec["proof"], _imports(rec), LIMITS)
+    assert verdict.status is Status.VERIFIED, verdict.detail
+    assert verdict.evidence["print_assumptions"] == "Closed under the global context"
+    assert set(verdict.evidence["steps_seconds"]) == {"compile", "harness"}
 
 
 def test_weaker_statement_evidence_shows_both_types(domain: ProofDomain) -> None:
@@ -127,22 +142,35 @@ CLASSIC = ("Theorem em : forall P : Prop, P \\/ ~ P.",
 
 
 def test_classical_axiom_refuted_by_default() -> None:
-    verdict = CoqChecker({}).check(*CLASSIC, [], LIMITS)
-    assert verdict.status is Status.REFUTED and verdict.reason == "axiom_used"
-    assert verdict.evidence["axioms"] == ["Classical_Prop.classic"]
+    for options in ({}, {"coqchk": False}):
+        verdict = CoqChecker(options).check(*CLASSIC, [], LIMITS)
+        assert verdict.status is Status.REFUTED and verdict.reason == "axiom_used"
+        assert verdict.evidence["axioms"] == ["Classical_Prop.classic"]
+
+
+def test_loaded_but_unused_classical_axiom_is_fine() -> None:
+    """coqchk sees classic in the environment; Print Assumptions shows the target is clean."""
+    proof = "Require Import Classical.\nTheorem t : 1 + 1 = 2.\nProof. reflexivity. Qed."
+    verdict = CoqChecker({}).check("Theorem t : 1 + 1 = 2.", proof, [], LIMITS)
+    assert verdict.status is Status.VERIFIED, verdict.detail
+    assert verdict.evidence["print_assumptions"] == "Closed under the global context"
+    assert "assumptions" in verdict.evidence["steps_seconds"]
 
 
 def test_classical_axiom_allowed_by_config() -> None:
-    checker = CoqChecker({"allowed_axioms": ["Coq.Logic.Classical_Prop.classic"]})
-    verdict = checker.check(*CLASSIC, [], LIMITS)
-    assert verdict.status is Status.VERIFIED, verdict.detail
-    assert "Classical_Prop.classic" in verdict.detail
+    for coqchk in (True, False):
+        checker = CoqChecker({"allowed_axioms": ["Coq.Logic.Classical_Prop.classic"],
+                              "coqchk": coqchk})
+        verdict = checker.check(*CLASSIC, [], LIMITS)
+        assert verdict.status is Status.VERIFIED, verdict.detail
+        assert "Classical_Prop.classic" in json.dumps(dict(verdict.evidence))
 
 
-def test_allowed_axiom_name_cannot_be_impersonated() -> None:
+@pytest.mark.parametrize("coqchk", [True, False], ids=["coqchk", "no-coqchk"])
+def test_allowed_axiom_name_cannot_be_impersonated(coqchk: bool) -> None:
     """A candidate's own ``Classical_Prop.classic`` is not the standard library's."""
-    checker = CoqChecker({"allowed_axioms": ["Coq.Logic.Classical_Prop.classic"]},
-                         use_gate=False)
+    checker = CoqChecker({"allowed_axioms": ["Coq.Logic.Classical_Prop.classic"],
+                          "coqchk": coqchk}, use_gate=False)
     proof = ("Module Classical_Prop.\nAxiom classic : forall P : Prop, P \\/ ~ P.\n"
              "End Classical_Prop.\nTheorem em : forall P : Prop, P \\/ ~ P.\n"
              "Proof. exact Classical_Prop.classic. Qed.")
@@ -150,12 +178,14 @@ def test_allowed_axiom_name_cannot_be_impersonated() -> None:
     assert verdict.status is Status.REFUTED and verdict.reason == "axiom_used"
 
 
-def test_leaked_printing_options_do_not_fool_the_harness() -> None:
+@pytest.mark.parametrize("coqchk", [True, False], ids=["coqchk", "no-coqchk"])
+def test_leaked_printing_options_do_not_fool_the_harness(coqchk: bool) -> None:
     """``Global Set`` survives ``Require``; the harness resets what it reads."""
     proof = ("Global Set Printing Width 3.\nGlobal Set Printing All.\n"
              "Global Unset Printing Notations.\nAxiom cheat : False.\n"
              "Theorem t : 0 = 1.\nProof. destruct cheat. Qed.")
-    verdict = CoqChecker({}, use_gate=False).check("Theorem t : 0 = 1.", proof, [], LIMITS)
+    verdict = CoqChecker({"coqchk": coqchk}, use_gate=False).check("Theorem t : 0 = 1.",
+                                                                   proof, [], LIMITS)
     assert verdict.status is Status.REFUTED and verdict.reason == "axiom_used"
 
 

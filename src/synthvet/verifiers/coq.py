@@ -39,6 +39,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -370,6 +371,12 @@ def parse_coqchk_summary(text: str) -> dict[str, list[str]] | None:
     return sections
 
 
+#: Fields of sealed modules of the standard library that ``coqchk -norec`` lists as
+#: axioms because it does not re-check the library that implements them; they have
+#: implementations (``Under_rel : UNDER_REL`` in ssrunder, loaded by ``Setoid``).
+_BENIGN_SEALED: tuple[str, ...] = ("Coq.ssr.ssrunder.Under_rel.",)
+
+
 # --------------------------------------------------------------------------- options
 
 @dataclass(frozen=True, slots=True)
@@ -521,19 +528,91 @@ class CoqChecker:
         if res.returncode != 0:
             return self._failure(res, "the candidate does not compile", ev, "proof_error")
 
+        # Layers 3 and 4 only read Cand.vo, so they run side by side. With coqchk, its
+        # list of every axiom in the loaded environment (full names) usually shows that
+        # the target cannot depend on any, and the costly Print Assumptions (it loads the
+        # opaque proofs of every library lemma used) is skipped.
+        chk: dict[str, Any] = {}
+        thread = None
+        if self.options.coqchk:
+            thread = threading.Thread(
+                target=lambda: chk.update(result=self._coqchk(tmp, prefix, limits, deadline,
+                                                              run)), daemon=True)
+            thread.start()
+        try:
+            target = self._statement(tmp, stmt, imports, prefix, limits, deadline, run,
+                                     with_assumptions=not self.options.coqchk)
+        finally:
+            if thread is not None:
+                thread.join()
+        if isinstance(target, Verdict):
+            return target
+        ev["statement_comparison"] = (
+            f"{stmt.name} has the pinned statement (module subtyping, checked by the kernel)")
+        own: dict[str, list[str]] = {}
+        if self.options.coqchk:
+            result = chk.get("result")
+            if result is None:
+                return needs_review("harness_error", "coqchk step did not finish", ev)
+            if isinstance(result, Verdict):
+                return result
+            own, environment, coqchk_out = result
+            ev["coqchk"] = coqchk_out
+            pending = [a for a in environment if a not in self.options.allowed_axioms
+                       and not a.startswith(_BENIGN_SEALED)]
+            if own or pending:
+                target = self._statement(tmp, stmt, imports, prefix, limits, deadline, run,
+                                         with_assumptions=True)
+                if isinstance(target, Verdict):
+                    return target
+            else:
+                ev["axioms"] = []
+                allowed = [a for a in environment if a in self.options.allowed_axioms]
+                sealed = len(environment) - len(allowed)
+                ev["print_assumptions"] = (
+                    "skipped: coqchk lists no axiom in the loaded environment outside the "
+                    "allow-list" + (f"; allowed ones loaded: {', '.join(allowed)}" if allowed
+                                    else "")
+                    + (f"; {sealed} sealed standard-library field(s) ignored" if sealed
+                       else ""))
+        if target is not None:
+            verdict = self._judge(target, stmt, proof, prefix, tmp, ev)
+            if verdict is not None:
+                return verdict
+        if own:
+            ev["coqchk_declared"] = own
+            return needs_review(
+                "axiom_used",
+                "the candidate library declares assumptions or unsafe definitions "
+                "(not used by the target): "
+                + "; ".join(f"{t}: {', '.join(n[:3])}" for t, n in own.items()), ev)
+        ev["steps_seconds"] = {k: round(v, 4) for k, v in run.steps.items()}
+        used = ev.get("axioms") or []
+        return verified(
+            "proof_checked",
+            f"coqc accepts {stmt.name} with exactly the pinned statement"
+            + (f"; allowed axioms used: {', '.join(used)}" if used else "; no axioms")
+            + ("; re-checked by coqchk" if self.options.coqchk else ""),
+            ev)
+
+    def _statement(self, tmp: Path, stmt: Statement, imports: list[str], prefix: str,
+                   limits: Limits, deadline: float, run: _Run, *, with_assumptions: bool
+                   ) -> Verdict | list[Assumption] | None:
+        """Layer 3: the harness file; the target's assumptions when asked for them."""
         for stale in tmp.glob("*.out"):  # only the harness may write what is read back
             stale.unlink()
-        harness, lines = self._harness(stmt, imports, prefix)
+        harness, lines = self._harness(stmt, imports, prefix, with_assumptions)
         (tmp / "Harness.v").write_text(harness, encoding="utf-8")
+        step = "assumptions" if with_assumptions and self.options.coqchk else "harness"
         res = self._run([self._coqc or "coqc", "-q", "-Q", str(tmp), prefix,
-                         str(tmp / "Harness.v")], tmp, limits, deadline, run, "harness")
+                         str(tmp / "Harness.v")], tmp, limits, deadline, run, step)
         if isinstance(res, Verdict):
             return res
         if res.returncode != 0:
-            return self._harness_failure(res, lines, stmt, prefix, tmp, ev)
-        ev["statement_comparison"] = (
-            f"{stmt.name} has the pinned statement (module subtyping, checked by the kernel)")
-
+            return self._harness_failure(res, lines, stmt, prefix, tmp, run.evidence)
+        if not with_assumptions:
+            return None
+        ev = run.evidence
         target_text = (tmp / "target.out").read_text(encoding="utf-8", errors="replace") \
             if (tmp / "target.out").exists() else ""
         target = parse_assumptions(target_text)
@@ -544,15 +623,21 @@ class CoqChecker:
         allowed_printed = self._allowed_printed(tmp)
         if allowed_printed is None:
             return needs_review("harness_error", "could not read the allow-list probes", ev)
+        return [Assumption(a.name, "allowed" if a.kind == "axiom" and a.name in
+                           allowed_printed else a.kind, a.text) for a in target]
+
+    def _judge(self, target: list[Assumption], stmt: Statement, proof: str, prefix: str,
+               tmp: Path, ev: dict[str, Any]) -> Verdict | None:
+        """Refute a target that relies on disabled checks or on unallowed assumptions."""
         ev["axioms"] = [self._scrub(a.name, prefix, tmp) for a in target]
-        unsafe = [a for a in target if a.kind != "axiom"]
+        unsafe = [a for a in target if a.kind not in ("axiom", "allowed")]
         if unsafe:
             ev["unsafe"] = [self._scrub(a.text, prefix, tmp) for a in unsafe]
             return refuted("axiom_used",
                            f"{stmt.name} relies on disabled kernel checks: "
                            + "; ".join(self._scrub(a.text, prefix, tmp) for a in unsafe[:3]),
                            ev)
-        bad = [a for a in target if a.name not in allowed_printed]
+        bad = [a for a in target if a.kind == "axiom"]
         if bad:
             names = [self._scrub(a.name, prefix, tmp) for a in bad]
             reason = "sorry_used" if re.search(r"\bAdmitted\b|\badmit\b",
@@ -560,23 +645,10 @@ class CoqChecker:
                 else "axiom_used"
             return refuted(reason, f"{stmt.name} depends on assumptions outside the "
                                    f"allow-list: {', '.join(names[:5])}", ev)
+        return None
 
-        if self.options.coqchk:
-            verdict = self._coqchk(tmp, prefix, limits, deadline, run, ev)
-            if verdict is not None:
-                return verdict
-        ev["steps_seconds"] = {k: round(v, 4) for k, v in run.steps.items()}
-        allowed_used = [self._scrub(a.name, prefix, tmp) for a in target]
-        return verified(
-            "proof_checked",
-            f"coqc accepts {stmt.name} with exactly the pinned statement"
-            + (f"; allowed axioms used: {', '.join(allowed_used)}" if allowed_used
-               else "; no axioms")
-            + ("; re-checked by coqchk" if self.options.coqchk else ""),
-            ev)
-
-    def _harness(self, stmt: Statement, imports: list[str], prefix: str
-                 ) -> tuple[str, dict[str, int]]:
+    def _harness(self, stmt: Statement, imports: list[str], prefix: str,
+                 with_assumptions: bool = True) -> tuple[str, dict[str, int]]:
         """The harness-owned file and the line number where each part starts."""
         parts: list[tuple[str, str]] = []
         parts += [("imports", line) for line in imports]
@@ -595,14 +667,17 @@ class CoqChecker:
         ]
         # Belt and braces: the gate refuses printing options, but reset the ones that
         # change how names are shown before reading anything.
-        parts += [("print", s) for s in (
+        if not with_assumptions:
+            parts = [p for p in parts if p[0] != "allow_libs"]
+        parts += [] if not with_assumptions else [("print", s) for s in (
             "Unset Printing All.", "Set Printing Notations.", "Unset Printing Implicit.",
             "Unset Printing Coercions.", "Unset Printing Universes.",
             "Set Printing Width 1000.", "Set Printing Depth 1000000.")]
-        parts.append(("print", 'Redirect "target" Print Assumptions '
-                               '__SynthvetImpl.__synthvet_pinned.'))
-        for i, axiom in enumerate(self.options.allowed_axioms):
-            parts.append(("print", f'Redirect "allow{i}" Print Assumptions {axiom}.'))
+        if with_assumptions:
+            parts.append(("print", 'Redirect "target" Print Assumptions '
+                                   '__SynthvetImpl.__synthvet_pinned.'))
+            for i, axiom in enumerate(self.options.allowed_axioms):
+                parts.append(("print", f'Redirect "allow{i}" Print Assumptions {axiom}.'))
         lines: dict[str, int] = {}
         text_lines: list[str] = []
         for part, line in parts:
@@ -624,39 +699,37 @@ class CoqChecker:
             names.update(a.name for a in parsed if a.kind == "axiom")
         return names
 
-    def _coqchk(self, tmp: Path, prefix: str, limits: Limits, deadline: float, run: _Run,
-                ev: dict[str, Any]) -> Verdict | None:
-        """Layer 4: re-check the candidate library with coqchk; ``None`` when clean."""
+    def _coqchk(self, tmp: Path, prefix: str, limits: Limits, deadline: float, run: _Run
+                ) -> Verdict | tuple[dict[str, list[str]], list[str], str]:
+        """Layer 4: coqchk re-checks Cand.vo (its dependencies, the installed standard
+        library, are trusted). Returns what the candidate declares (by coqchk section),
+        every other axiom in the loaded environment (full names) and the summary text."""
         if self._coqchk_bin is None:
             return needs_review("checker_unavailable",
                                 f"{self.options.coqchk_path!r} not found on PATH (or set "
-                                "coq_coqchk = false)")
+                                "coq_coqchk = false)", {})
         res = self._run([self._coqchk_bin, "-silent", "-o", "-Q", str(tmp), prefix,
-                         "-norec", f"{prefix}.Cand"], tmp, limits, deadline, run, "coqchk")
+                         "-norec", f"{prefix}.Cand"], tmp, limits, deadline, _Run(run.steps),
+                        "coqchk")
         if isinstance(res, Verdict):
             return res
         out = self._scrub(res.stdout + res.stderr, prefix, tmp)
         if res.returncode != 0:
-            ev["coqchk"] = _cut(out)
-            return self._failure(res, "coqc accepted the library but coqchk rejected it", ev,
-                                 "checker_disagreement", review=True)
+            return self._failure(res, "coqc accepted the library but coqchk rejected it",
+                                 {"coqchk": _cut(out)}, "checker_disagreement", review=True)
         summary = parse_coqchk_summary(res.stdout + "\n" + res.stderr)
         if summary is None:
-            ev["coqchk"] = _cut(out)
-            return needs_review("weak_evidence", "could not read coqchk's context summary", ev)
+            return needs_review("weak_evidence", "could not read coqchk's context summary",
+                                {"coqchk": _cut(out)})
+        summary.pop("Theory", None)
         own = {title: [n.replace(prefix + ".", "", 1) for n in names
                        if n.startswith(prefix + ".")]
                for title, names in summary.items()}
         own = {t: n for t, n in own.items() if n}
-        own.pop("Theory", None)
-        if own:
-            ev["coqchk_declared"] = own
-            return needs_review(
-                "axiom_used",
-                "the candidate library declares assumptions or unsafe definitions "
-                "(not used by the target): "
-                + "; ".join(f"{t}: {', '.join(n[:3])}" for t, n in own.items()), ev)
-        return None
+        environment = sorted(n for names in summary.values() for n in names
+                             if not n.startswith(prefix + "."))
+        text = out.split("CONTEXT SUMMARY", 1)[-1]
+        return own, environment, _cut("CONTEXT SUMMARY" + text, 1200)
 
     # ------------------------------------------------------------------ helpers
     def _run(self, argv: list[str], tmp: Path, limits: Limits, deadline: float, run: _Run,
