@@ -11,8 +11,8 @@ import os
 from typing import Any
 
 import pytest
-
 from lean_replay import ReplayFactory, load_scenarios, scenario_exchanges
+
 from synthvet.model import Limits, Status
 from synthvet.verifiers.lean import LeanChecker
 from synthvet.verifiers.lean._source import PINNED

@@ -7,8 +7,8 @@ place (or the statement check's, or ``#print axioms``'s) to show what synthvet d
 from __future__ import annotations
 
 import pytest
-
 from lean_replay import load_transcript
+
 from synthvet.model import Status
 from synthvet.verifiers.lean import CommandReply, Message, Pos, decide, parse_axioms, parse_reply
 from synthvet.verifiers.lean._checker import DEFAULT_AXIOMS, LeanRun

@@ -8,8 +8,8 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from lean_replay import RECORDED, RecordedRepl, load_transcript
+
 from synthvet.verifiers.lean import (
     CommandReply,
     ErrorReply,

@@ -13,8 +13,8 @@ import shutil
 from typing import Any
 
 import pytest
-
 from lean_replay import FIXTURES
+
 from synthvet.model import Limits, Status
 from synthvet.verifiers.lean import LeanChecker
 

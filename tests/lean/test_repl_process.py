@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from lean_replay import load_scenarios
+
 from synthvet.model import Limits, Status
 from synthvet.verifiers.lean import LeanChecker
 from synthvet.verifiers.lean._repl import ProcessTransport, ReplBroken, ReplSession

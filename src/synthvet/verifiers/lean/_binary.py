@@ -158,7 +158,7 @@ def parse_lean_output(stdout: str, filename: str) -> tuple[list[Message], list[s
         else:
             flush()
     flush()
-    for m in messages:
-        if m.pos is None and m.severity != "info":
-            stray.append(m.data)
+    for msg in messages:
+        if msg.pos is None and msg.severity != "info":
+            stray.append(msg.data)
     return messages, stray

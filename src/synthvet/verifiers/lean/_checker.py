@@ -482,10 +482,13 @@ class LeanChecker:
                                 f"{limits.inner_seconds():.1f}s", ev)
         if result.truncated:
             return needs_review("checker_error", "lean's output was too long to read", ev)
-        messages, stray = parse_lean_output(result.stdout + "\n" + result.stderr, path)
+        messages, _ = parse_lean_output(result.stdout + "\n" + result.stderr, path)
         if result.signal is not None:
             return needs_review("checker_error", f"lean was killed by signal {result.signal} "
                                 "(memory limit?)", dict(ev, stderr=result.tail()))
+        if result.returncode != 0 and not any(m.severity == "error" for m in messages):
+            return needs_review("checker_error", f"lean exited with {result.returncode} "
+                                "without an error message", dict(ev, stderr=result.tail()))
         return decide(self._attribute(lean_file, messages), statement, self.allowed,
                       dict(ev, returncode=result.returncode))
 

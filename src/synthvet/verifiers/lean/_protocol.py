@@ -164,9 +164,10 @@ def _pos(value: Any) -> Pos | None | str:
     if not isinstance(value, Mapping):
         return "position is not an object"
     line, col = value.get("line"), value.get("column")
-    if not (_is_int(line) and _is_int(col)):
+    if not (isinstance(line, int) and isinstance(col, int)) or isinstance(
+            line, bool) or isinstance(col, bool):
         return "position without integer line/column"
-    return Pos(int(line), int(col))
+    return Pos(line, col)
 
 
 def _is_int(value: Any) -> bool:

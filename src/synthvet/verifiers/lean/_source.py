@@ -87,29 +87,20 @@ def code_only(text: str) -> str:
     return "".join(out)
 
 
-def _top_level_assign(code: str) -> int:
-    """Index of the first ``:=`` outside brackets in ``code`` (comments already blank)."""
+def _top_level(code: str, assign: bool) -> int:
+    """Index of the first ``:=`` (``assign``) or lone ``:`` outside brackets, else -1.
+
+    ``code`` has its comments and strings already blanked.
+    """
     depth = 0
     for i, c in enumerate(code):
         if c in _OPEN:
             depth += 1
         elif c in _CLOSE:
             depth = max(0, depth - 1)
-        elif c == ":" and depth == 0 and code.startswith(":=", i):
+        elif c == ":" and depth == 0 and code.startswith(":=", i) == assign:
             return i
     return -1
-
-
-def _has_top_level_colon(code: str) -> bool:
-    depth = 0
-    for i, c in enumerate(code):
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth = max(0, depth - 1)
-        elif c == ":" and depth == 0 and not code.startswith(":=", i):
-            return True
-    return False
 
 
 _DECL = re.compile(
@@ -144,7 +135,7 @@ def parse_statement(text: object) -> Statement | str:
     if not isinstance(text, str) or not text.strip():
         return "statement is missing or not text"
     code = code_only(text)
-    cut = _top_level_assign(code)
+    cut = _top_level(code, assign=True)
     if cut >= 0:
         code, text = code[:cut], text[:cut]
     m = _DECL.match(code)
@@ -156,7 +147,7 @@ def parse_statement(text: object) -> Statement | str:
     if not re.fullmatch(r"[\w.'!?«»\u00b7-\U0010ffff]+", name) or name.endswith("."):
         return f"statement names no usable theorem ({name!r})"
     signature = text[m.start("rest"):].rstrip()
-    if not _has_top_level_colon(code_only(signature)):
+    if _top_level(code_only(signature), assign=False) < 0:
         return "statement has no `: TYPE` after its binders"
     return Statement(name, signature)
 
