@@ -208,3 +208,14 @@ def test_status_enum_roundtrip_in_files(tmp_path, write_jsonl):
     _run(tmp_path, [write_jsonl(exact_rows(3))])
     for v in read_jsonl(tmp_path / "out/verdicts.jsonl"):
         assert Status(v["status"])
+
+
+def test_partial_results_then_late_done_do_not_requeue_the_next_batch(tmp_path, write_jsonl,
+                                                                      registry):
+    # Each check outlasts the worker's flush interval, so results arrive as "part" messages
+    # and the batch's closing "done" can arrive after the next batch was sent (a real bug).
+    rows = [{"id": f"p{i}", "domain": "sleepy", "answer": "1", "reference": "1",
+             "sleep": 0.07, "n": i} for i in range(16)]
+    _run(tmp_path, [write_jsonl(rows)], registry=registry, workers=1)
+    verdicts = read_jsonl(tmp_path / "out/verdicts.jsonl")
+    assert [v["reason"] for v in verdicts] == ["answer_matches"] * 16

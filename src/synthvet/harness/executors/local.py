@@ -52,6 +52,7 @@ def _worker_main(conn: Any, slot: Any, specs: Mapping[str, DomainSpec],
             return
         if batch is None:
             return
+        batch_id, batch = batch
         out: list[tuple[int, Verdict]] = []
         last = time.monotonic()
         for task in batch:
@@ -63,10 +64,10 @@ def _worker_main(conn: Any, slot: Any, specs: Mapping[str, DomainSpec],
             if site.must_recycle:
                 break
             if time.monotonic() - last > _FLUSH_SECONDS:
-                if not _send(conn, ("part", out)):
+                if not _send(conn, ("part", batch_id, out)):
                     return
                 out, last = [], time.monotonic()
-        if not _send(conn, ("recycle" if site.must_recycle else "done", out)):
+        if not _send(conn, ("recycle" if site.must_recycle else "done", batch_id, out)):
             return
         if site.must_recycle:
             return
@@ -87,6 +88,9 @@ class _Worker:
     conn: Any
     slot: Any
     in_flight: dict[int, Task] = field(default_factory=dict)
+    #: messages carry the batch they answer, so a late "done" from the previous batch is
+    #: never taken for the end of the current one
+    batch_id: int = 0
 
 
 class LocalExecutor:
@@ -168,14 +172,15 @@ class LocalExecutor:
             n = self._batch_size()
             batch = [self._queue.popleft() for _ in range(min(n, len(self._queue)))]
             w.in_flight = {t.seq: t for t in batch}
+            w.batch_id += 1
             try:
-                w.conn.send(batch)
+                w.conn.send((w.batch_id, batch))
             except OSError:
                 self._replace(w, culprit=None, why="could not send work to the worker")
 
     def _receive(self, w: _Worker) -> None:
         try:
-            kind, results = w.conn.recv()
+            kind, batch_id, results = w.conn.recv()
         except (EOFError, OSError):
             self._replace(w, culprit=self._current(w), why=self._death_cause(w))
             return
@@ -185,9 +190,9 @@ class LocalExecutor:
                 self._avg_seconds = 0.9 * self._avg_seconds + 0.1 * verdict.seconds
         if kind == "recycle":
             self._replace(w, culprit=None, why="recycled")
-        elif kind == "done" and w.in_flight:
+        elif kind == "done" and batch_id == w.batch_id and w.in_flight:
             # The worker finished its batch yet some tasks are unanswered: requeue them.
-            self._requeue(w)
+            self._requeue(w, "the worker ended its batch without answering every record")
 
     def _current(self, w: _Worker) -> int | None:
         seq, started = int(w.slot[0]), float(w.slot[1])
@@ -208,7 +213,7 @@ class LocalExecutor:
                 # drain anything it sent before dying
                 while w.conn.poll(0):
                     try:
-                        kind, results = w.conn.recv()
+                        kind, _, results = w.conn.recv()
                     except (EOFError, OSError):
                         break
                     for s, v in results:
@@ -235,13 +240,13 @@ class LocalExecutor:
             pass
         w.process.join(timeout=2.0)
 
-    def _requeue(self, w: _Worker) -> None:
+    def _requeue(self, w: _Worker, why: str = "") -> None:
         for seq, task in w.in_flight.items():
             self._retries[seq] = self._retries.get(seq, 0) + 1
             if self._retries[seq] > 2:
                 self._ready.append((seq, _stamp(task, needs_review(
-                    "harness_error", "workers kept failing around this record",
-                    {"retries": self._retries[seq]}))))
+                    "harness_error", f"workers kept failing around this record ({why})",
+                    {"retries": self._retries[seq], "last_failure": why}))))
             else:
                 self._queue.appendleft(task)
         w.in_flight = {}
@@ -263,7 +268,7 @@ class LocalExecutor:
                     "harness_error", f"{why} while checking this record; worker replaced",
                     {"limit_hit": "memory_or_crash", "memory_mb": task.limits.memory_mb})
             self._ready.append((culprit, _stamp(task, verdict, seconds=elapsed or 0.0)))
-        self._requeue(w)
+        self._requeue(w, why)
         w.conn.close()
         idx = self._workers.index(w)
         self._workers[idx] = self._spawn()
