@@ -280,3 +280,36 @@ def test_forked_worker_starts_its_own_solver(domain: SmtDomain) -> None:
     # the child's exit did not kill the parent's solver process
     assert domain._engine._proc.poll() is None and domain._engine._proc.pid == parent_pid
     assert check(domain, I2, "sat").status is Status.VERIFIED
+
+
+def _owner(queue: Any) -> None:
+    d = SmtDomain()
+    check(d, I2, "sat")
+    queue.put(d._engine._proc.pid)
+    check(d, php(11, 10), "unsat", limits=Limits(seconds=120))  # killed while in here
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.slow
+def test_solver_dies_with_a_killed_worker() -> None:
+    """The harness SIGKILLs a hung worker; its solver process must not keep computing."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    owner = ctx.Process(target=_owner, args=(queue,))
+    owner.start()
+    solver = queue.get(timeout=30)
+    time.sleep(0.5)
+    assert not _gone(solver)
+    os.kill(owner.pid, 9)
+    owner.join(10)
+    deadline = time.monotonic() + 5
+    while not _gone(solver) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(solver)

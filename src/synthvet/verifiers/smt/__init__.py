@@ -24,7 +24,7 @@ import time
 import weakref
 from typing import Any
 
-from synthvet.verifiers._process import RLimits, kill_group
+from synthvet.verifiers._process import kill_group
 from synthvet.verifiers.smt._script import (
     Decl,
     Script,
@@ -62,6 +62,31 @@ def _result(outcome: str, reason: str, detail: str, **evidence: Any) -> dict[str
     return {"outcome": outcome, "reason": reason, "detail": detail, "evidence": evidence}
 
 
+def _child_setup(memory_mb: int | None) -> Any:
+    """In the solver process before exec: a soft address-space limit, and death with the
+    parent (PR_SET_PDEATHSIG) so that a harness worker SIGKILLed for a hung check does
+    not leave a solver computing; an idle solver also exits on the EOF of its stdin."""
+
+    def setup() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if memory_mb is not None:
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            soft = memory_mb * 1024 * 1024
+            if hard != resource.RLIM_INFINITY:
+                soft = min(soft, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+        except (OSError, AttributeError):
+            pass
+
+    return setup
+
+
 def _kill(proc: subprocess.Popen[bytes], owner: int) -> None:
     # After a fork the child inherits this finalizer; only the owner may kill.
     if os.getpid() == owner and proc.poll() is None:
@@ -93,11 +118,10 @@ class SmtEngine:
 
     def _spawn(self) -> None:
         self.close()
-        rl = RLimits(memory_mb=self.memory_mb)
         proc = subprocess.Popen(
             [sys.executable, "-m", "synthvet.verifiers.smt._worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=rl.apply,
+            start_new_session=True, preexec_fn=_child_setup(self.memory_mb),
         )
         self._proc, self._owner, self._buffer = proc, os.getpid(), b""
         self._finalizer = weakref.finalize(self, _kill, proc, self._owner)
@@ -173,7 +197,7 @@ class SmtEngine:
         if not self._alive():
             try:
                 self._spawn()
-            except OSError as exc:
+            except (OSError, subprocess.SubprocessError) as exc:
                 return _result("inconclusive", "checker_unavailable",
                                f"cannot start the solver process: {exc}")
         reply = self._exchange(request, timeout)

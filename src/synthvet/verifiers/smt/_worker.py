@@ -188,9 +188,9 @@ def _from_z3_value(z3: Any, v: Any) -> tuple[bool, Any]:
 class Problem:
     """The script parsed by z3 in a fresh context: assertions and declared constants."""
 
-    def __init__(self, z3: Any, req: dict[str, Any]) -> None:
+    def __init__(self, z3: Any, req: dict[str, Any], ctx: Any = None) -> None:
         self.z3 = z3
-        self.ctx = z3.Context()
+        self.ctx = ctx if ctx is not None else z3.Context()
         self.body: str = req["script"]
         self.logic: str | None = req.get("logic")
         self.const_names: list[str] = list(req["constants"])
@@ -373,8 +373,8 @@ def cvc5_check(body: str, logic: str | None, ms: int) -> tuple[str, str]:
             if out and "(error" in out:
                 return "error", _short(out, 200)
         r = slv.checkSat()
-    except RuntimeError as exc:
-        return "error", _short(str(exc), 200)
+    except Exception as exc:  # any failure of the second solver is only "no answer"
+        return "error", _short(f"{type(exc).__name__}: {exc}", 200)
     if r.isSat():
         return "sat", ""
     if r.isUnsat():
@@ -429,13 +429,14 @@ def _cross_check(req: dict[str, Any], p: Problem, normal: dict[str, Any],
     return bad
 
 
-def check_claim(req: dict[str, Any]) -> Result:
+def check_claim(req: dict[str, Any], ctx: Any = None) -> Result:
+    """Decide one request; ``ctx`` is a fresh, unused z3 context (made here if None)."""
     import z3
 
     dl = _Deadline(float(req["budget"]))
     claim = req["claim"]
     try:
-        p = Problem(z3, req)
+        p = Problem(z3, req, ctx)
     except (z3.Z3Exception, ValueError) as exc:
         msg = exc.value.decode("utf-8", "replace") if isinstance(
             getattr(exc, "value", None), bytes) else str(exc)
@@ -547,7 +548,13 @@ def _serve() -> None:
 
     z3.set_param("smt.random_seed", 0)
     z3.set_param("sat.random_seed", 0)
-    for line in sys.stdin:
+    # The next request's fresh context is made while the parent is busy with the last
+    # reply (creating one costs about as much as solving a small problem).
+    fresh = z3.Context()
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            break
         if not line.strip():
             continue
         try:
@@ -555,10 +562,11 @@ def _serve() -> None:
             if req.get("op") == "ping":
                 res: Result = {"outcome": "pong"}
             else:
-                res = check_claim(req)
+                res = check_claim(req, fresh)
         except Exception as exc:  # reported to the parent, which makes it a review
             res = inconclusive("solver_crash", f"{type(exc).__name__}: {exc}")
         proto.write(json.dumps(res, default=str) + "\n")
+        fresh = z3.Context()
 
 
 if __name__ == "__main__":
