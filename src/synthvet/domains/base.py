@@ -41,10 +41,20 @@ class CheckerStatus:
 class Domain(Protocol):
     """What the harness needs from a domain."""
 
-    name: str
-    version: str
-    #: canonical field names the domain reads (for error messages and docs)
-    fields: Sequence[str]
+    # Read-only properties, so a plain class attribute (``fields = ("a", "b")``) satisfies
+    # the protocol; mutable attributes would be invariant and reject a tuple.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str:
+        """Changes whenever a result could change; part of the ledger key."""
+        ...
+
+    @property
+    def fields(self) -> Sequence[str]:
+        """Canonical field names the domain reads (for error messages and docs)."""
+        ...
 
     def check(self, record: Record, limits: Limits) -> Verdict:
         """Check one record within ``limits``; never raise for bad input."""
