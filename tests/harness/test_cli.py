@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import exact_rows, read_jsonl
+from harness_helpers import exact_rows, read_jsonl
 
 HERE = Path(__file__).parent
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import exact_rows, read_jsonl
+from harness_helpers import exact_rows, read_jsonl
 from synthvet.harness.config import Config
 from synthvet.harness.runner import RunOptions, run
 from synthvet.model import Status
