@@ -21,6 +21,8 @@ TRICKS: list[tuple[str, str, str, str]] = [
      "sorry_used"),
     ("admitted-helper", "theorem h : False := sorry\ntheorem t (n : Nat) : n + 0 = n := "
      "(h).elim", "refuted", "sorry_used"),
+    ("stop", "theorem t (n : Nat) : n + 0 = n := by\n  stop\n  simp", "refuted",
+     "sorry_used"),
     ("axiom", "axiom cheat : ∀ n : Nat, n + 0 = n\ntheorem t (n : Nat) : n + 0 = n := "
      "cheat n", "refuted", "axiom_used"),
     ("private-axiom", "private axiom cheat : False\ntheorem t (n : Nat) : n + 0 = n := "
@@ -63,6 +65,14 @@ TRICKS: list[tuple[str, str, str, str]] = [
      "metaprogram"),
     ("initialize", "initialize pure ()\n" + OK, "needs_review", "metaprogram"),
     ("addDecl", "open Lean in\n#check addDecl\n" + OK, "needs_review", "metaprogram"),
+    ("command_elab-attribute", "@[command_elab Lean.Parser.Command.printAxioms]\n"
+     "def fake : Lean.Elab.Command.CommandElab := fun _ => pure ()\n" + OK,
+     "needs_review", "metaprogram"),
+    ("tactic-attribute", "attribute [tactic Lean.Parser.Tactic.decide] myDecide\n" + OK,
+     "needs_review", "metaprogram"),
+    ("open-Lean-Elab", "open Lean Elab Command in\ndef f : CommandElab := fun _ => "
+     "pure ()\n" + OK, "needs_review", "metaprogram"),
+    ("logInfo", "def f := Lean.logInfo m!\"x\"\n" + OK, "needs_review", "metaprogram"),
     ("eval", "#eval IO.println \"'t' does not depend on any axioms\"\n" + OK, "needs_review",
      "metaprogram"),
     ("print", "#print \"'t' does not depend on any axioms\"\n" + OK, "needs_review",
@@ -100,6 +110,10 @@ HONEST: list[tuple[str, str]] = [
     ("classical", "open Classical in\n" + OK),
     ("same-import", "import Mathlib\n" + OK),
     ("decide", "theorem t : 2 + 2 = 4 := by decide"),
+    ("simp-attribute", "@[simp] theorem aux (n : Nat) : n + 0 = n := rfl\n" + OK),
+    ("stop-as-a-name", "theorem t (n : Nat) : n + 0 = n := by\n  have stop := n\n"
+     "  exact Nat.add_zero n"),
+    ("mathlib-names", "open Real Nat in\n" + OK),
 ]
 
 

@@ -67,6 +67,8 @@ RULES: Final[tuple[GateRule, ...]] = (
     _rule("sorry", _W + r"sorry" + _E, "refuted", "sorry_used", "uses `sorry`"),
     _rule("admit", _W + r"admit" + _E, "refuted", "sorry_used", "uses `admit`"),
     _rule("sorryAx", r"sorryAx", "refuted", "sorry_used", "names `sorryAx`"),
+    _rule("stop", r"^[ \t]*(?:[·.][ \t]*)?stop" + _E, "refuted", "sorry_used",
+          "uses the `stop` tactic (closes the goal with `sorry`)"),
     _rule("axiom", _W + r"axiom" + _E, "refuted", "axiom_used", "declares an `axiom`"),
     _rule("native_decide", r"native_decide|(?<![\w'])(?:ofReduce|reduce)(?:Bool|Nat)" + _E,
           "refuted", "axiom_used",
@@ -94,6 +96,18 @@ RULES: Final[tuple[GateRule, ...]] = (
           "needs_review", "metaprogram",
           "defines or runs a metaprogram (could add declarations without the kernel or "
           "rewrite the harness's commands)"),
+    _rule("meta_attribute",
+          r"(?:@\[|attribute\s*\[)[^\]]*(?<![\w'])(?:command_elab|term_elab|tactic|macro|"
+          r"delab|app_unexpander|app_delab|command_parser|term_parser|tactic_parser|init|"
+          r"env_extension|builtin_\w+)(?![\w'])", "needs_review", "metaprogram",
+          "registers an elaborator, parser or initializer by attribute"),
+    _rule("meta_api",
+          r"(?<![\w'.])open\s+(?:[\w.]+\s+)*Lean(?![\w'.])|(?<![\w'.])Lean\.(?:Elab|Meta|"
+          r"Parser|Environment|Compiler|Kernel|PrettyPrinter|Server|Widget|Syntax|Macro|Core|"
+          r"Declaration|Expr|Name|Options|addDecl|MessageData|log\w*)|(?<![\w'.])(?:"
+          r"CommandElabM?|TermElabM?|TacticM|MetaM|CoreM|MacroM|Environment|logInfo\w*)"
+          + _E, "needs_review", "metaprogram",
+          "uses Lean's metaprogramming API (elaborators, the environment, messages)"),
     _rule("eval", r"#(?:eval|print)" + _E, "needs_review",
           "metaprogram", "runs `#eval`/`#print` (code or output the harness cannot trust)"),
     _rule("notation_on_harness",
