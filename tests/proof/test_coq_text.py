@@ -21,8 +21,8 @@ from synthvet.verifiers.coq import (
 
 @given(st.text(alphabet='(*)" .\nabAdmitted', max_size=200))
 def test_blanking_keeps_length_and_lines(text: str) -> None:
-    for keep in (False, True):
-        out = blank_comments_and_strings(text, keep_strings=keep)
+    for mode in ("blank", "quotes", "keep"):
+        out = blank_comments_and_strings(text, strings=mode)
         assert len(out) == len(text)
         assert [i for i, c in enumerate(out) if c == "\n"] == \
                [i for i, c in enumerate(text) if c == "\n"]
@@ -42,7 +42,8 @@ def test_string_inside_comment_can_swallow_the_close() -> None:
 
 
 def test_keep_strings_keeps_only_the_quotes() -> None:
-    assert blank_comments_and_strings('Load "f".', keep_strings=True) == 'Load " ".'
+    assert blank_comments_and_strings('Load "f".', strings="quotes") == 'Load " ".'
+    assert blank_comments_and_strings('"a  b" (* "c" *)', strings="keep") == '"a  b"' + " " * 10
 
 
 @pytest.mark.parametrize("text,count", [
@@ -100,10 +101,12 @@ def test_gate_passes_honest_text(proof: str) -> None:
 @pytest.mark.parametrize("statement,name,rest", [
     ("Theorem t : True.", "t", ": True"),
     ("Lemma plus_0 (n : nat) : n + 0 = n.", "plus_0", "(n : nat) : n + 0 = n"),
-    ("  Theorem t' {A : Type} (l : list A) :\n  l = l.  ", "t'", "{A : Type} (l : list A) : l = l"),
+    ("  Theorem t' {A : Type} (l : list A) :\n  l = l.  ", "t'",
+     "{A : Type} (l : list A) :\n  l = l"),
     ("Theorem t : True", "t", ": True"),
     ("Example e : 1 = 1.", "e", ": 1 = 1"),
     ("Theorem t (* comment. *) : True.", "t", ": True"),
+    ('Theorem s : String.length "a  b. c" = 5.', "s", ': String.length "a  b. c" = 5'),
 ])
 def test_parse_statement(statement: str, name: str, rest: str) -> None:
     s = parse_statement(statement)

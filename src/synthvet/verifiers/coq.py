@@ -72,14 +72,18 @@ _THEOREM_KEYWORDS = ("Theorem", "Lemma", "Fact", "Remark", "Corollary", "Proposi
 
 # --------------------------------------------------------------------------- lexing
 
-def blank_comments_and_strings(text: str, *, keep_strings: bool = False) -> str:
-    """``text`` with comments (nested, as Coq lexes them) and string contents blanked.
+def blank_comments_and_strings(text: str, *, strings: str = "blank") -> str:
+    """``text`` with comments (nested, as Coq lexes them) blanked, and strings outside
+    comments blanked (``strings="blank"``), reduced to their two quotes (``"quotes"``) or
+    kept verbatim (``"keep"``).
 
     Every blanked character becomes a space (newlines are kept), so offsets and line
     numbers still match the original. Inside comments, strings are lexed too, as Coq
     does: ``(* "*)" *)`` is one comment. An unterminated comment or string blanks to the
     end (coqc will reject the file anyway).
     """
+    if strings not in ("blank", "quotes", "keep"):
+        raise ValueError(f"strings must be 'blank', 'quotes' or 'keep', got {strings!r}")
     out = list(text)
     i, n = 0, len(text)
     depth = 0
@@ -105,10 +109,11 @@ def blank_comments_and_strings(text: str, *, keep_strings: bool = False) -> str:
                     break
                 j += 1
             end = min(j, n - 1)
-            keep_quotes = keep_strings and not depth
-            for k in range(i, end + 1):
-                if out[k] != "\n" and not (keep_quotes and k in (i, end)):
-                    out[k] = " "
+            if depth or strings != "keep":
+                keep_quotes = strings == "quotes" and not depth
+                for k in range(i, end + 1):
+                    if out[k] != "\n" and not (keep_quotes and k in (i, end)):
+                        out[k] = " "
             i = end + 1
             continue
         if depth and c != "\n":
@@ -120,19 +125,21 @@ def blank_comments_and_strings(text: str, *, keep_strings: bool = False) -> str:
 _SENTENCE_END = re.compile(r"(?<!\.)\.(?=\s|$)")
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, *, strings: str = "blank") -> list[str]:
     """Top-level sentences of ``text`` (comments and strings blanked), without the dot.
 
     A sentence ends at a ``.`` followed by white space or the end, as in Coq; ``...``
     (an ellipsis) and ``Nat.add`` do not end one. Bullets and braces are not split off;
     this is for the gate and for checking that a statement is a single sentence.
     """
-    clean = blank_comments_and_strings(text)
+    clean = blank_comments_and_strings(text, strings=strings)
+    if strings == "keep":  # find the ends where strings are blanked, cut the kept text
+        ends = blank_comments_and_strings(text)
+    else:
+        ends = clean
     parts = []
     start = 0
-    for m in _SENTENCE_END.finditer(clean):
-        if clean[m.start() - 2: m.start()] == "..":  # part of "..."
-            continue
+    for m in _SENTENCE_END.finditer(ends):
         parts.append(clean[start:m.start()])
         start = m.end()
     tail = clean[start:]
@@ -187,7 +194,7 @@ _GATE_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
 def gate(proof: str) -> list[GateFinding]:
     """Forbidden constructs in ``proof`` (comments blanked; string contents are blanked
     too except that a quote is still seen where a command takes a file name)."""
-    clean = blank_comments_and_strings(proof, keep_strings=True)
+    clean = blank_comments_and_strings(proof, strings="quotes")
     found: list[GateFinding] = []
     for kind, what, rx in _GATE_RULES:
         m = rx.search(clean)
@@ -234,7 +241,8 @@ def parse_statement(statement: str) -> Statement:
         raise InputProblem("missing_field", "field 'statement' must be a non-empty string")
     if "\x00" in statement:
         raise InputProblem("parse_error", "statement contains a NUL character")
-    clean = blank_comments_and_strings(statement, keep_strings=True)
+    # Strings are kept verbatim: they are part of what is pinned.
+    clean = blank_comments_and_strings(statement, strings="keep")
     if len(split_sentences(statement)) != 1:
         raise InputProblem("parse_error", "statement must be exactly one Coq sentence "
                                           "(a theorem header ending with '.')")
@@ -250,7 +258,7 @@ def parse_statement(statement: str) -> Statement:
     name = m.group("name")
     if name.startswith("__synthvet") or name.startswith("SV_"):
         raise InputProblem("parse_error", f"theorem name {name!r} is reserved")
-    rest = " ".join(m.group("rest").split())
+    rest = m.group("rest").strip()
     if ":" not in rest or rest.startswith(":="):
         raise InputProblem("parse_error", "statement has no ': type' part")
     if ":=" in _outside_parens(rest):
@@ -287,7 +295,7 @@ def parse_imports(imports: Sequence[str]) -> list[str]:
     for line in imports:
         if "\x00" in line:
             raise InputProblem("parse_error", "imports contain a NUL character")
-        for sentence in split_sentences(line):
+        for sentence in split_sentences(line, strings="quotes"):
             sentence = " ".join(sentence.split())
             if not _IMPORT_SENTENCE.match(sentence):
                 raise InputProblem(
@@ -520,8 +528,11 @@ class CoqChecker:
         header = "\n".join(imports)
         cand.write_text(header + ("\n" if header else "") + proof + "\n", encoding="utf-8")
 
-        res = self._run([self._coqc or "coqc", "-q", "-Q", str(tmp), prefix, str(cand)],
-                        tmp, limits, deadline, run, "compile")
+        # native_compute would write and dynlink OCaml code; fall back to vm_compute
+        # (coqchk then re-checks those conversions without the VM).
+        res = self._run([self._coqc or "coqc", "-q", "-native-compiler", "no", "-w",
+                         "-deprecated-native-compiler-option", "-Q", str(tmp), prefix,
+                         str(cand)], tmp, limits, deadline, run, "compile")
         if isinstance(res, Verdict):
             return res
         ev["coqc_messages"] = _cut(self._scrub(res.stdout + res.stderr, prefix, tmp))
@@ -681,8 +692,8 @@ class CoqChecker:
         lines: dict[str, int] = {}
         text_lines: list[str] = []
         for part, line in parts:
-            text_lines.append(line)
-            lines.setdefault(part, len(text_lines))
+            lines.setdefault(part, len(text_lines) + 1)
+            text_lines.extend(line.split("\n"))
         return "\n".join(text_lines) + "\n", lines
 
     def _allowed_printed(self, tmp: Path) -> set[str] | None:
