@@ -58,6 +58,8 @@ def _clean(ans: str) -> str:
     a = ans.strip()
     for _ in range(3):
         a = a.strip()
+        if a.endswith(".") and not re.search(r"\d\.$", a):
+            a = a[:-1].rstrip()
         if a.startswith("**") and a.endswith("**") and len(a) > 4:
             a = a[2:-2]
         elif a.startswith("$$") and a.endswith("$$") and len(a) > 4:
@@ -86,8 +88,8 @@ def _final_phrase(text: str) -> str | None:
     line = rest.split("\n", 1)[0] if rest.strip() else ""
     if not line.strip() and "\n" in rest:  # "Final Answer:\n 42"
         line = rest.strip().split("\n", 1)[0]
-    # end of sentence: ". " followed by a capital letter or end of line
-    m = re.search(r"\.\s+[A-Z]", line)
+    # end of sentence: ". " followed by more text
+    m = re.search(r"\.\s+\S", line)
     if m:
         line = line[:m.start()]
     return _clean(line) or None

@@ -103,6 +103,19 @@ _NUMBER = re.compile(r"(\d+\.\d+|\d+\.(?!\d)|\.\d+|\d+)")
 _SCI = re.compile(r"[eE][+-]?\d+(?![A-Za-z0-9_])")
 
 
+def _alpha(c: str) -> bool:
+    """ASCII letters only: other scripts' letters are text, not variables."""
+    return c.isascii() and c.isalpha()
+
+
+def _digit(c: str) -> bool:
+    return c.isascii() and c.isdigit()  # "²".isdigit() is True
+
+
+def _alnum(c: str) -> bool:
+    return _alpha(c) or _digit(c)
+
+
 def _strip_outer(text: str) -> str:
     """Remove math delimiters around the whole answer ($...$, \\(...\\), \\[...\\])."""
     t = text.strip()
@@ -192,9 +205,9 @@ class _Parser:
 
     def eat(self, lit: str) -> bool:
         if self.startswith(lit):
-            if lit[-1:].isalpha() and lit.startswith("\\"):
+            if _alpha(lit[-1:]) and lit.startswith("\\"):
                 nxt = self.s[self.i + len(lit):self.i + len(lit) + 1]
-                if nxt.isalpha():
+                if _alpha(nxt):
                     return False
             self.i += len(lit)
             return True
@@ -351,7 +364,7 @@ class _Parser:
         c = self.peek()
         if not c:
             return False
-        if c.isalnum() or c in "(":
+        if _alnum(c) or c in "(":
             return True
         if c == "[" and not self.latex:
             return False
@@ -408,7 +421,7 @@ class _Parser:
                 self.i += 1
                 return Node("num", (m.group(0), Fraction(int(m.group(0))), "int"))
             c = self.peek()
-            if c.isalpha():
+            if _alpha(c):
                 self.i += 1
                 return self.symbol_node(c)
             if c == "\\":
@@ -460,10 +473,10 @@ class _Parser:
         c = self.peek()
         if c == "{":
             return self.parse_group_braces()
-        if c.isdigit():
+        if _digit(c):
             self.i += 1
             return Node("num", (c, Fraction(int(c)), "int"))
-        if c.isalpha():
+        if _alpha(c):
             self.i += 1
             return self.symbol_node(c)
         if c == "\\":
@@ -512,7 +525,7 @@ class _Parser:
             kind = "sci"
         self.i = end
         nxt = self.s[end:end + 1]
-        if nxt.isdigit():
+        if _digit(nxt):
             raise self.fail("malformed number")
         return Node("num", (text, value, kind))
 
@@ -521,10 +534,10 @@ class _Parser:
         if self.i >= len(self.s):
             raise self.fail("unexpected end")
         c = self.s[self.i]
-        if c.isdigit() or (c == "." and self.s[self.i + 1:self.i + 2].isdigit()):
+        if _digit(c) or (c == "." and _digit(self.s[self.i + 1:self.i + 2])):
             node = self.parse_number()
             self.skip_ws()
-            if self.i < len(self.s) and (self.s[self.i].isdigit() or self.s[self.i] == "."):
+            if self.i < len(self.s) and (_digit(self.s[self.i]) or self.s[self.i] == "."):
                 raise self.fail("two numbers side by side")
             return node
         if c in "([":
@@ -544,7 +557,7 @@ class _Parser:
             return Node("abs", (inner,))
         if c == "\\":
             return self.parse_command()
-        if c.isalpha():
+        if _alpha(c):
             return self.parse_word()
         if c == "%":
             raise self.fail("percent sign")
@@ -697,8 +710,8 @@ class _Parser:
         if self.peek() == "{":
             return self.parse_group_braces()
         c = self.peek()
-        if c.isdigit():
-            if self.s[self.i + 1:self.i + 2].isdigit():
+        if _digit(c):
+            if _digit(self.s[self.i + 1:self.i + 2]):
                 raise self.fail("ambiguous \\sqrt argument (\\sqrt12 is sqrt(1)·2)")
             self.i += 1
             return Node("num", (c, Fraction(int(c)), "int"))

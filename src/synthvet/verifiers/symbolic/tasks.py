@@ -199,6 +199,8 @@ def _solve(task: Mapping[str, Any], answer: Value, s: Settings) -> Outcome:
     sp = _sp()
     d, _ = _equation(_field(task, "equation"))
     x = _variable(task, d)
+    if x not in d.free_symbols:
+        raise TaskError(f"check.variable {str(x)!r} does not occur in the equation")
     dom = task.get("domain", "real")
     if dom not in ("real", "complex"):
         raise TaskError("check.domain must be 'real' or 'complex'")
