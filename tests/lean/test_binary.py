@@ -71,6 +71,10 @@ CASES = [
     ("json-pinned-error", json_line(FILE.pinned[0], "error", "unknown identifier 'ℝ'"),
      "needs_review", "parse_error"),
     ("json-header-error", json_line(1, "error", "unknown module prefix 'Mathlib'"),
+     "needs_review", "imports_failed"),
+    ("json-error-past-the-end", "\n".join([PINNED_SORRY_JSON, json_line(
+        FILE.axioms_line + 3, "error", "unexpected end of input"), json_line(
+        FILE.axioms_line, "information", "'t' depends on axioms: [propext]")]),
      "needs_review", "checker_error"),
     ("json-no-axioms-answer", PINNED_SORRY_JSON, "needs_review", "checker_error"),
     ("json-axioms-outside", "\n".join([PINNED_SORRY_JSON, json_line(

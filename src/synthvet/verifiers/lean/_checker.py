@@ -110,6 +110,7 @@ class LeanRun:
     """What Lean said about each part; ``None`` for a part that was not reached."""
 
     checker: str
+    header: list[Message] = field(default_factory=list)
     pinned: list[Message] | None = None
     candidate: list[Message] | None = None
     sorries: list[Sorry] = field(default_factory=list)
@@ -126,6 +127,11 @@ def decide(run: LeanRun, statement: Statement, allowed: frozenset[str],
            evidence: dict[str, Any]) -> Verdict:
     """The verdict from Lean's answers. Pure; the rules are listed in the module doc."""
     ev = dict(evidence, checker=run.checker)
+    header_errors = [m for m in run.header if m.severity == "error"]
+    if header_errors:
+        ev["messages"] = _messages_json(header_errors)
+        return needs_review("imports_failed", f"the imports do not load here: "
+                            f"{header_errors[0].data}", ev)
     if run.pinned is None:
         return needs_review("checker_error", "Lean did not reach the pinned statement", ev)
     pinned_errors = [m for m in run.pinned if m.severity == "error"]
@@ -499,8 +505,8 @@ class LeanChecker:
             part = lean_file.part(m.pos.line if m.pos else None)
             if part == "unknown" and m.pos is None and m.severity == "info":
                 part = "axioms"  # classic output prints info messages without a position
-            target = {"pinned": run.pinned, "candidate": run.candidate, "check": run.check,
-                      "axioms": run.axioms}.get(part, run.other)
+            target = {"header": run.header, "pinned": run.pinned, "candidate": run.candidate,
+                      "check": run.check, "axioms": run.axioms}.get(part, run.other)
             assert target is not None
             target.append(m)
         return run
