@@ -127,23 +127,17 @@ def decide(run: LeanRun, statement: Statement, allowed: frozenset[str],
            evidence: dict[str, Any]) -> Verdict:
     """The verdict from Lean's answers. Pure; the rules are listed in the module doc."""
     ev = dict(evidence, checker=run.checker)
-    header_errors = [m for m in run.header if m.severity == "error"]
-    if header_errors:
-        ev["messages"] = _messages_json(header_errors)
-        return needs_review("imports_failed", f"the imports do not load here: "
-                            f"{header_errors[0].data}", ev)
     if run.pinned is None:
         return needs_review("checker_error", "Lean did not reach the pinned statement", ev)
-    pinned_errors = [m for m in run.pinned if m.severity == "error"]
-    if pinned_errors:
-        ev["statement_messages"] = _messages_json(pinned_errors)
-        return needs_review("parse_error", "the statement does not elaborate with these "
-                            f"imports: {pinned_errors[0].data}", ev)
-    other_errors = [m for m in run.other if m.severity == "error"]
-    if other_errors:
-        ev["messages"] = _messages_json(other_errors)
-        return needs_review("checker_error", f"Lean error outside the candidate: "
-                            f"{other_errors[0].data}", ev)
+    # Errors outside the candidate: the record's imports, the pinned statement, elsewhere.
+    for messages, reason, what in (
+            (run.header, "imports_failed", "the imports do not load here"),
+            (run.pinned, "parse_error", "the statement does not elaborate with these imports"),
+            (run.other, "checker_error", "Lean error outside the candidate")):
+        outside = [m for m in messages if m.severity == "error"]
+        if outside:
+            ev["messages"] = _messages_json(outside)
+            return needs_review(reason, f"{what}: {outside[0].data}", ev)
     if run.candidate is None:
         return needs_review("checker_error", "Lean did not reach the candidate", ev)
     errors = [m for m in run.candidate if m.severity == "error"]
