@@ -34,8 +34,17 @@ from synthvet.verifiers.smt._script import (
     symbol_name,
 )
 
-__all__ = ["SmtEngine", "Script", "ScriptError", "Decl", "parse_script", "symbol_name",
-           "solver_versions", "cvc5_available", "CLAIMS"]
+__all__ = [
+    "CLAIMS",
+    "Decl",
+    "Script",
+    "ScriptError",
+    "SmtEngine",
+    "cvc5_available",
+    "parse_script",
+    "solver_versions",
+    "symbol_name",
+]
 
 CLAIMS = ("sat", "unsat", "unique")
 #: what the worker process gets of the budget: the rest is for starting it and replying
@@ -121,7 +130,8 @@ class SmtEngine:
         proc = subprocess.Popen(
             [sys.executable, "-m", "synthvet.verifiers.smt._worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_child_setup(self.memory_mb),
+            # preexec_fn as in _process.run_limited; the harness worker is single-threaded
+            start_new_session=True, preexec_fn=_child_setup(self.memory_mb),  # noqa: PLW1509
         )
         self._proc, self._owner, self._buffer = proc, os.getpid(), b""
         self._finalizer = weakref.finalize(self, _kill, proc, self._owner)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["ScriptError", "Script", "Decl", "parse_script", "symbol_name"]
+__all__ = ["Decl", "Script", "ScriptError", "parse_script", "symbol_name"]
 
 #: Commands that are part of the problem and are passed on to the solvers.
 _PROBLEM = frozenset({

@@ -17,6 +17,7 @@ detail and small JSON evidence.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -74,7 +75,7 @@ def _parse_number(raw: Any) -> Fraction:
     if isinstance(raw, int):
         return Fraction(raw)
     if isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")):
+        if not math.isfinite(raw):
             raise BadValue(f"{raw!r} is not a finite number")
         return Fraction(repr(raw))  # 0.1 means 1/10, the decimal the JSON text wrote
     if isinstance(raw, str):
@@ -162,7 +163,7 @@ def _smt_literal(kind: str, value: Any, width: int = 0) -> str:
         return f"(_ bv{value} {width})"
     if kind == "Int":
         return str(value) if value >= 0 else f"(- {-value})"
-    q = Fraction(value) if not isinstance(value, str) else Fraction(value)
+    q = Fraction(value)
     body = f"(/ {abs(q.numerator)}.0 {q.denominator}.0)"
     return body if q >= 0 else f"(- {body})"
 
@@ -353,7 +354,7 @@ class Problem:
 
 def cvc5_check(body: str, logic: str | None, ms: int) -> tuple[str, str]:
     """("sat"|"unsat"|"unknown"|"error", why) from a fresh cvc5 solver."""
-    import cvc5
+    import cvc5  # type: ignore[import-untyped]
 
     tm = cvc5.TermManager()
     slv = cvc5.Solver(tm)
@@ -373,7 +374,7 @@ def cvc5_check(body: str, logic: str | None, ms: int) -> tuple[str, str]:
             if out and "(error" in out:
                 return "error", _short(out, 200)
         r = slv.checkSat()
-    except Exception as exc:  # any failure of the second solver is only "no answer"
+    except Exception as exc:  # noqa: BLE001 - any failure of the second solver is "no answer"
         return "error", _short(f"{type(exc).__name__}: {exc}", 200)
     if r.isSat():
         return "sat", ""
@@ -431,15 +432,15 @@ def _cross_check(req: dict[str, Any], p: Problem, normal: dict[str, Any],
 
 def check_claim(req: dict[str, Any], ctx: Any = None) -> Result:
     """Decide one request; ``ctx`` is a fresh, unused z3 context (made here if None)."""
-    import z3
+    import z3  # type: ignore[import-untyped]
 
     dl = _Deadline(float(req["budget"]))
     claim = req["claim"]
     try:
         p = Problem(z3, req, ctx)
     except (z3.Z3Exception, ValueError) as exc:
-        msg = exc.value.decode("utf-8", "replace") if isinstance(
-            getattr(exc, "value", None), bytes) else str(exc)
+        raw = getattr(exc, "value", None)
+        msg = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(exc)
         return inconclusive("parse_error", f"z3 cannot read the script: {_short(msg, 200)}")
     share = 0.5 if req.get("second_solver") else 0.9
     model = req.get("model")
@@ -563,7 +564,7 @@ def _serve() -> None:
                 res: Result = {"outcome": "pong"}
             else:
                 res = check_claim(req, fresh)
-        except Exception as exc:  # reported to the parent, which makes it a review
+        except Exception as exc:  # noqa: BLE001 - reported to the parent: a review
             res = inconclusive("solver_crash", f"{type(exc).__name__}: {exc}")
         proto.write(json.dumps(res, default=str) + "\n")
         fresh = z3.Context()

@@ -1,0 +1,151 @@
+"""synthvet's smt domain over the cvc5 regression corpus vs a bare z3 loop, same run.
+
+Anchor: a loop that only parses each problem with z3 and calls ``check()`` once (one
+shared context, no model check, no second solver). synthvet: ``SmtDomain.check`` on each
+record with its true claim and no model, as shipped: a fresh z3 context per record, the
+problem solved, a found model checked by evaluation (and by cvc5), an unsat answer
+confirmed by cvc5, all through the killable solver process. Also measured: synthvet
+without the cvc5 model cross-check, and with z3 alone.
+
+Run: ``python bench/smt_bench.py [--repeats N]``. Writes the ``smt`` section of
+docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import table, write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "fixtures/smt/corpus/cvc5-regress.jsonl"
+_OPTION = re.compile(r"\(set-option[^)]*\)")
+
+
+def load() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+
+
+def bare_loop(rows: list[dict[str, Any]]) -> tuple[list[float], Counter[str]]:
+    import z3
+
+    times: list[float] = []
+    answers: Counter[str] = Counter()
+    for r in rows:
+        t = time.perf_counter()
+        s = z3.Solver()
+        s.set("timeout", 20000)
+        try:
+            # only the script's own set-option lines are dropped (z3 rejects some)
+            s.add(z3.parse_smt2_string(_OPTION.sub("", r["smtlib"])))
+            answers[str(s.check())] += 1
+        except z3.Z3Exception:
+            answers["parse_error"] += 1
+        times.append(time.perf_counter() - t)
+    return times, answers
+
+
+def synthvet_loop(rows: list[dict[str, Any]], options: dict[str, Any],
+                  ) -> tuple[list[float], Counter[str]]:
+    from synthvet.domains.smt import SmtDomain
+    from synthvet.model import Limits
+    from synthvet.testing import make_record
+
+    domain = SmtDomain(options)
+    limits = Limits(seconds=30)
+    records = [make_record({"domain": "smt", "smtlib": r["smtlib"], "claim": r["status"]})
+               for r in rows]
+    # start the solver process outside the timing (a worker does this once)
+    domain.check(make_record({"domain": "smt", "smtlib": "(assert true)", "claim": "sat"}),
+                 limits)
+    times: list[float] = []
+    verdicts: Counter[str] = Counter()
+    for rec in records:
+        t = time.perf_counter()
+        v = domain.check(rec, limits)
+        times.append(time.perf_counter() - t)
+        verdicts[f"{v.status.value}/{v.reason}"] += 1
+    domain._engine.close()
+    return times, verdicts
+
+
+def run(fn: Callable[[], tuple[list[float], Counter[str]]], repeats: int,
+        ) -> tuple[float, list[float], Counter[str], list[float]]:
+    """Median total over ``repeats`` runs, all totals, outcomes and per-record times of
+    the median run."""
+    results = [fn() for _ in range(repeats)]
+    totals = [sum(t) for t, _ in results]
+    order = sorted(range(repeats), key=lambda i: totals[i])
+    mid = order[len(order) // 2]
+    return statistics.median(totals), totals, results[mid][1], results[mid][0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    rows = load()
+    configs: list[tuple[str, Callable[[], tuple[list[float], Counter[str]]]]] = [
+        ("bare z3 loop (anchor)", lambda: bare_loop(rows)),
+        ("synthvet smt (default: evaluation + cvc5 confirms unsat and models)",
+         lambda: synthvet_loop(rows, {})),
+        ("synthvet smt, no cvc5 model cross-check",
+         lambda: synthvet_loop(rows, {"cross_check_models": False})),
+        ("synthvet smt, z3 only", lambda: synthvet_loop(rows, {"second_solver": False})),
+    ]
+    measured = []
+    for name, fn in configs:
+        med, totals, outcomes, per = run(fn, args.repeats)
+        measured.append((name, med, totals, outcomes, per))
+        runs = ", ".join(f"{t:.2f}" for t in totals)
+        print(f"{name}: median {med:.2f}s ({runs}) {dict(outcomes)}", file=sys.stderr)
+    base_total, base_per = measured[0][1], measured[0][4]
+    slow = max(range(len(rows)), key=lambda i: measured[1][4][i])
+    rows_md = []
+    for name, med, totals, outcomes, per in measured:
+        rest = sum(per) - per[slow]
+        rows_md.append([
+            name, f"{med:.2f}", f"{med / base_total:.2f}x",
+            f"{statistics.median(per) * 1000:.1f}",
+            f"{statistics.median(per) / statistics.median(base_per):.2f}x",
+            f"{rest / (sum(base_per) - base_per[slow]):.2f}x",
+            ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
+        ])
+    md = f"""## smt: synthvet's smt domain vs a bare z3 loop
+
+`python bench/smt_bench.py --repeats {args.repeats}` — all {len(rows)} problems of
+`fixtures/smt/corpus/cvc5-regress.jsonl` (cvc5 regression tests), each with its true
+claim and no model, one after another in one process (no harness, no parallelism).
+The anchor only parses each problem with z3 (one shared context) and calls `check()`
+once. synthvet per record: script reader, a fresh z3 context, solve, the found model
+checked by evaluation, cvc5 confirming unsat answers (and, by default, the found models),
+all in a killable solver process over a pipe. Totals are medians of {args.repeats} runs
+(seconds); per-record medians come from the median run. The machine was shared with
+other jobs while this ran: compare the ratios, not the absolute times.
+
+{table(["configuration", "total s", "vs anchor", "median ms/record",
+        "median vs anchor", "total vs anchor without the slowest problem", "outcomes"],
+       rows_md)}
+
+The slowest problem for synthvet is `{rows[slow]["source"]}` ({measured[1][4][slow]:.2f}s
+in the default configuration, {base_per[slow]:.3f}s in the anchor): cvc5 needs most of
+that time to confirm an unsat answer z3 finds quickly. The goal was "within 3x of the bare
+loop, with the model checks and the second solver"; see the "vs anchor" column for
+whether it was met in this run.
+"""
+    write_section("smt", md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
