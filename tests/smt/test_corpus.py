@@ -182,3 +182,17 @@ def test_uniqueness_claims_follow_ground_truth(
         elif truth == "unsat":
             assert v.status is not Status.REFUTED, (source, v)
     assert seen["sat/refuted"] >= 65 and seen["unsat/verified"] >= 15, seen  # 72, 18
+
+
+def test_found_models_do_not_depend_on_history(domain: SmtDomain) -> None:
+    """A fresh z3 context per record: the model found for a problem is the same whether
+    the solver process is new or has solved other problems before, in any order."""
+    rows = [r for r in _corpus() if r["status"] == "sat"][:40]
+    first = [_check(domain, r["smtlib"], "sat").evidence.get("model") for r in rows]
+    other = SmtDomain()
+    try:
+        again = [_check(other, r["smtlib"], "sat").evidence.get("model")
+                 for r in reversed(rows)]
+    finally:
+        other._engine.close()
+    assert first == list(reversed(again))
