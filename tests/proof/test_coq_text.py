@@ -63,6 +63,7 @@ def test_split_sentences(text: str, count: int) -> None:
     ("Unset Guard Checking.", "Unset Guard Checking"),
     ("Unset  Positivity\nChecking.", "Unset Positivity Checking"),
     ("Unset Universe Checking.", "Unset Universe Checking"),
+    ("#[local] Set Definitional (* x *) UIP.", "Definitional UIP"),
     ("#[bypass_check(guard)] Fixpoint f (n : nat) : nat := f n.", "bypass_check attribute"),
     ('Declare ML Module "x".', "Declare ML Module"),
     ('Load "x".', "Load"),
@@ -162,12 +163,14 @@ def test_parse_assumptions_shapes() -> None:
     assert parse_assumptions("Closed under the global context\n") == []
     text = ("Axioms:\nCand.cheat : False\nClassical_Prop.classic : forall P : Prop,\n"
             "                         P \\/ ~ P\nCand.loop is assumed to be guarded.\n"
-            "Cand.bad is assumed to be positive.\nCand.U relies on an unsafe hierarchy.\n")
+            "Cand.bad is assumed to be positive.\nCand.U relies on an unsafe hierarchy.\n"
+            "Cand.seq relies on definitional UIP.\n")
     got = parse_assumptions(text)
     assert got is not None
     assert [(a.name, a.kind) for a in got] == [
         ("Cand.cheat", "axiom"), ("Classical_Prop.classic", "axiom"),
-        ("Cand.loop", "guard"), ("Cand.bad", "positivity"), ("Cand.U", "universes")]
+        ("Cand.loop", "guard"), ("Cand.bad", "positivity"), ("Cand.U", "universes"),
+        ("Cand.seq", "uip")]
 
 
 @pytest.mark.parametrize("text", ["", "garbage", "  indented first\n", "Axioms:\nno colon\n"])

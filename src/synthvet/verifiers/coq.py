@@ -169,6 +169,8 @@ _GATE_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
         ("kernel_bypass", "Unset Positivity Checking", r"\bUnset\s+Positivity\s+Checking\b"),
         ("kernel_bypass", "Unset Universe Checking", r"\bUnset\s+Universe\s+Checking\b"),
         ("kernel_bypass", "bypass_check attribute", r"\bbypass_check\b"),
+        # coqchk's summary does not list it (Print Assumptions does)
+        ("kernel_bypass", "Definitional UIP", r"\bDefinitional\s+UIP\b"),
         ("unsafe_command", "Declare ML Module", r"\bDeclare\s+ML\s+Module\b"),
         ("unsafe_command", "Load", r"\bLoad\b"),
         ("unsafe_command", "Redirect", r"\bRedirect\b"),
@@ -321,6 +323,7 @@ _UNSAFE_SUFFIXES = (
     (" is assumed to be guarded.", "guard"),
     (" is assumed to be positive.", "positivity"),
     (" relies on an unsafe hierarchy.", "universes"),
+    (" relies on definitional UIP.", "uip"),
 )
 
 
@@ -571,7 +574,9 @@ class CoqChecker:
             ev["coqchk"] = coqchk_out
             pending = [a for a in environment if a not in self.options.allowed_axioms
                        and not a.startswith(_BENIGN_SEALED)]
-            if own or pending:
+            # coqchk's summary omits definitional UIP; only the gate (which refuses
+            # "Definitional UIP") makes skipping Print Assumptions complete.
+            if own or pending or not self.use_gate:
                 target = self._statement(tmp, stmt, imports, prefix, limits, deadline, run,
                                          with_assumptions=True)
                 if isinstance(target, Verdict):
@@ -673,7 +678,8 @@ class CoqChecker:
         parts += [
             ("require", f"Require {prefix}.Cand."),
             ("lookup", "Module __SynthvetImpl <: __SynthvetSpec."),
-            ("lookup", f"  Definition __synthvet_pinned := {prefix}.Cand.{stmt.name}."),
+            # "@": no implicit arguments inserted; the constant itself is compared
+            ("lookup", f"  Definition __synthvet_pinned := @{prefix}.Cand.{stmt.name}."),
             ("compare", "End __SynthvetImpl."),
         ]
         # Belt and braces: the gate refuses printing options, but reset the ones that
@@ -732,6 +738,9 @@ class CoqChecker:
         if summary is None:
             return needs_review("weak_evidence", "could not read coqchk's context summary",
                                 {"coqchk": _cut(out)})
+        if "Axioms" not in summary:
+            return needs_review("weak_evidence", "coqchk's context summary lists no Axioms "
+                                "section", {"coqchk": _cut(out)})
         summary.pop("Theory", None)
         own = {title: [n.replace(prefix + ".", "", 1) for n in names
                        if n.startswith(prefix + ".")]
@@ -797,6 +806,11 @@ class CoqChecker:
                                     ev)
             return needs_review("parse_error",
                                 f"the pinned statement does not elaborate: {first}", ev)
+        if part in ("lookup", "compare") and "Universe inconsistency" in text:
+            ev["statement_comparison"] = first
+            return needs_review("statement_changed",
+                                f"could not compare {stmt.name} with the pinned statement "
+                                f"(universes): {first}", ev)
         if part == "lookup":
             if "not found" in text:
                 return refuted("statement_changed",
