@@ -149,14 +149,24 @@ class SmtEngine:
         assert self._proc is not None and self._proc.stdin is not None
         assert self._proc.stdout is not None
         deadline = time.monotonic() + timeout
-        payload = (json.dumps(request) + "\n").encode("utf-8")
-        try:
-            self._proc.stdin.write(payload)
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            return None
+        payload = memoryview((json.dumps(request, default=str) + "\n").encode("utf-8"))
         fd = self._proc.stdout.fileno()
         with selectors.DefaultSelector() as sel:
+            # write without blocking past the deadline (a big script fills the pipe)
+            wfd = self._proc.stdin.fileno()
+            os.set_blocking(wfd, False)
+            sel.register(wfd, selectors.EVENT_WRITE)
+            while payload:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(timeout=left):
+                    return None
+                try:
+                    payload = payload[os.write(wfd, payload[: 1 << 16]):]
+                except BlockingIOError:
+                    continue
+                except OSError:  # the process is gone
+                    return None
+            sel.unregister(wfd)
             sel.register(fd, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
