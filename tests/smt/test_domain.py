@@ -313,3 +313,26 @@ def test_solver_dies_with_a_killed_worker() -> None:
     while not _gone(solver) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _gone(solver)
+
+
+@pytest.mark.parametrize("value, status", [
+    ("(/ 1 3)", Status.VERIFIED), ("(/ 1.0 3.0)", Status.VERIFIED),
+    (" 1 / 3 ", Status.VERIFIED), ("2/6", Status.VERIFIED),
+    ("(- (/ 1 3))", Status.REFUTED), ("(/ 1 0)", Status.REFUTED),
+    ("(+ 0 (/ 1 3))", Status.REFUTED), ("0.3333333333333333", Status.REFUTED),
+    (1 / 3, Status.REFUTED),  # a float is the decimal it prints as, not 1/3
+], ids=str)
+def test_real_values_as_solvers_print_them(domain: SmtDomain, value: Any,
+                                           status: Status) -> None:
+    v = check(domain, "(declare-const r Real)(assert (= (* 3.0 r) 1.0))", "sat", {"r": value})
+    assert v.status is status, v
+
+
+@pytest.mark.parametrize("value, status", [
+    ("(_ bv255 8)", Status.VERIFIED), ("#b11111111", Status.VERIFIED), ("#xff", Status.VERIFIED),
+    ("(_ bv255 16)", Status.REFUTED), ("#xfff", Status.REFUTED), ("(_ bv256 8)", Status.REFUTED),
+    ("(- 1)", Status.REFUTED), (255.0, Status.VERIFIED), (255.5, Status.REFUTED),
+], ids=str)
+def test_bitvector_value_forms(domain: SmtDomain, value: Any, status: Status) -> None:
+    v = check(domain, "(declare-const b (_ BitVec 8))(assert (= b #xff))", "sat", {"b": value})
+    assert v.status is status, v

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from fractions import Fraction
@@ -83,10 +84,45 @@ def _parse_number(raw: Any) -> Fraction:
         if len(text) > 2000:
             raise BadValue("number text too long")
         try:
-            return Fraction(text)
+            if text.startswith("("):
+                return _smt_number(text)
+            return Fraction("".join(text.split()))  # "1 / 3" as "1/3"
         except (ValueError, ZeroDivisionError) as exc:
-            raise BadValue(f"{raw!r} is not a number or p/q") from exc
+            raise BadValue(f"{raw!r} is not a number, p/q or SMT-LIB numeral") from exc
     raise BadValue(f"{type(raw).__name__} is not a number")
+
+
+def _smt_number(text: str) -> Fraction:
+    """A numeral as solvers print it: ``(- 5)``, ``(/ 1 3)``, ``(- (/ 1.0 3.0))``."""
+    tokens = re.findall(r"\(|\)|[^\s()]+", text)
+    pos = 0
+
+    def expr() -> Fraction:
+        nonlocal pos
+        if pos >= len(tokens):
+            raise ValueError(text)
+        tok = tokens[pos]
+        pos += 1
+        if tok != "(":
+            if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", tok):
+                raise ValueError(text)
+            return Fraction(tok)
+        op = tokens[pos] if pos < len(tokens) else ""
+        pos += 1
+        args = []
+        while pos < len(tokens) and tokens[pos] != ")":
+            args.append(expr())
+        pos += 1
+        if op == "-" and len(args) == 1:
+            return -args[0]
+        if op == "/" and len(args) == 2:
+            return args[0] / args[1]
+        raise ValueError(text)
+
+    value = expr()
+    if pos != len(tokens):
+        raise ValueError(text)
+    return value
 
 
 def _parse_bool(raw: Any) -> bool:
@@ -108,6 +144,12 @@ def _parse_bv(raw: Any, width: int) -> int:
             return int(digits, base)
         except ValueError as exc:
             raise BadValue(f"{raw!r} is not a bit-vector literal") from exc
+    m = re.fullmatch(r"\(\s*_\s+bv([0-9]+)\s+([0-9]+)\s*\)", raw.strip()) if isinstance(
+        raw, str) else None
+    if m:
+        if int(m.group(2)) != width:
+            raise BadValue(f"{raw!r} does not have {width} bits")
+        raw = int(m.group(1))
     value = _parse_number(raw)
     if value.denominator != 1:
         raise BadValue(f"{raw!r} is not a whole number")
