@@ -20,20 +20,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _report import table, write_section  # noqa: E402
+from _report import table, write_section
 
-from synthvet.domains.proof import ProofDomain  # noqa: E402
-from synthvet.model import Limits, Status  # noqa: E402
-from synthvet.testing import make_record  # noqa: E402
+from synthvet.domains.proof import ProofDomain
+from synthvet.model import Limits, Status
+from synthvet.testing import make_record
 
 GOLDEN = ROOT / "fixtures" / "proof" / "coq.jsonl"
 
 
-def proofs() -> list[dict]:
+def proofs() -> list[dict[str, Any]]:
     """The honest Coq proofs of the golden file (Init only, List, Arith, Lia, ZArith)."""
     out = []
     for line in GOLDEN.read_text(encoding="utf-8").splitlines():
@@ -43,7 +44,7 @@ def proofs() -> list[dict]:
     return out
 
 
-def bare_coqc(rec: dict, tmp: Path) -> float:
+def bare_coqc(rec: dict[str, Any], tmp: Path) -> float:
     """Seconds for one plain ``coqc`` of the same text synthvet compiles."""
     imports = rec.get("imports") or []
     imports = [imports] if isinstance(imports, str) else imports
@@ -57,7 +58,7 @@ def bare_coqc(rec: dict, tmp: Path) -> float:
     return took
 
 
-def synthvet(domain: ProofDomain, rec: dict) -> float:
+def synthvet(domain: ProofDomain, rec: dict[str, Any]) -> float:
     record = make_record(rec)
     t = time.perf_counter()
     verdict = domain.check(record, Limits(seconds=60.0))
@@ -108,27 +109,22 @@ def main() -> None:
                      f"{ratios_nochk[-1]:.2f}x"))
     total_full = totals["full"] / totals["bare"]
     total_nochk = totals["nochk"] / totals["bare"]
-    md = "\n".join([
-        "## proof (Coq): synthvet vs bare `coqc`",
-        "",
+    intro = (
         f"`python bench/proof_bench.py --repeats {args.repeats}`: the {len(cases)} honest Coq "
         "proofs of `fixtures/proof/coq.jsonl`; per proof, median of "
-        f"{args.repeats} interleaved runs of bare `coqc` once (exit code only — it accepts "
+        f"{args.repeats} interleaved runs of bare `coqc` once (exit code only: it accepts "
         "`Admitted` and `Axiom`) vs synthvet's `proof` domain `check` (gate, candidate "
         "compile, harness file with the pinned statement compared by module subtyping, "
         "`coqchk` beside it; Print Assumptions only when coqchk lists an axiom) and with "
-        "`coq_coqchk = false` (Print Assumptions always). All verified.",
-        "",
-        table(("proof", "libraries", "bare coqc ms", "synthvet ms", "ratio",
-               "no coqchk ms", "ratio"), rows),
-        "",
+        "`coq_coqchk = false` (Print Assumptions always). All verified.")
+    verdict = "met" if total_full <= 3.0 else "NOT met"
+    summary = (
         f"**Sum of medians: bare {totals['bare']:.2f} s, synthvet {totals['full']:.2f} s "
-        f"(**{total_full:.2f}x**), without coqchk {totals['nochk']:.2f} s "
+        f"({total_full:.2f}x), without coqchk {totals['nochk']:.2f} s "
         f"({total_nochk:.2f}x).** Median per-proof ratio {statistics.median(ratios_full):.2f}x "
         f"(without coqchk {statistics.median(ratios_nochk):.2f}x); worst "
-        f"{max(ratios_full):.2f}x. Goal: within 3x — "
-        + ("met" if total_full <= 3.0 else "NOT met") + " overall.",
-        "",
+        f"{max(ratios_full):.2f}x. Goal within 3x: {verdict} overall.")
+    where = (
         "Where the time goes: synthvet runs `coqc` twice (the candidate as its own library, "
         "then the harness file that loads the same libraries again) and `coqchk -norec` "
         "(which loads the dependencies more slowly than coqc). Proofs that load heavy "
@@ -136,11 +132,13 @@ def main() -> None:
         "dominated by process start-up. Without coqchk, Print Assumptions must walk the "
         "opaque proofs of every library lemma used, which costs more than coqchk for lia "
         "and ring proofs. No warm process: a persistent coqtop cannot unload a library or "
-        "undo a global option, so one fresh process per step.",
-        "",
-        f"Machine shared with other jobs during the run (2 cores); bench wall time "
-        f"{wall:.0f} s.",
-    ])
+        "undo a global option, so one fresh process per step.")
+    machine_note = (f"Machine shared with other jobs during the run (2 cores); bench wall "
+                    f"time {wall:.0f} s.")
+    header = ("proof", "libraries", "bare coqc ms", "synthvet ms", "ratio", "no coqchk ms",
+              "ratio")
+    md = "\n".join(["## proof (Coq): synthvet vs bare `coqc`", "", intro, "",
+                    table(header, rows), "", summary, "", where, "", machine_note])
     print(md)
     if not args.no_write:
         write_section("proof", md)

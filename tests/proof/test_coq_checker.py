@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,12 +28,12 @@ pytestmark = [
 LIMITS = Limits(seconds=30.0, memory_mb=4096)
 
 
-def _golden() -> list[dict]:
+def _golden() -> list[dict[str, Any]]:
     return [json.loads(line) for line in GOLDEN.read_text(encoding="utf-8").splitlines()
             if line.strip()]
 
 
-def _imports(rec: dict) -> list[str]:
+def _imports(rec: dict[str, Any]) -> list[str]:
     raw = rec.get("imports") or []
     return [raw] if isinstance(raw, str) else list(raw)
 
@@ -68,7 +69,7 @@ def test_golden_file_covers_the_brief() -> None:
 
 
 @pytest.mark.parametrize("rec", GOLDEN_CASES, ids=[r["id"] for r in GOLDEN_CASES])
-def test_golden_case(domain: ProofDomain, rec: dict) -> None:
+def test_golden_case(domain: ProofDomain, rec: dict[str, Any]) -> None:
     verdict = domain.check(make_record(rec), LIMITS)
     assert verdict.status.value == rec["expect"]["status"], verdict.detail
     assert verdict.reason == rec["expect"]["reason"], verdict.detail
@@ -77,7 +78,7 @@ def test_golden_case(domain: ProofDomain, rec: dict) -> None:
 
 
 @pytest.mark.parametrize("rec", KERNEL_FAKES, ids=[r["id"] for r in KERNEL_FAKES])
-def test_fake_caught_without_the_text_gate(no_gate: CoqChecker, rec: dict) -> None:
+def test_fake_caught_without_the_text_gate(no_gate: CoqChecker, rec: dict[str, Any]) -> None:
     """Defence in depth: compile + pinned statement + Print Assumptions (+ coqchk) alone."""
     verdict = no_gate.check(rec["statement"], rec["proof"], _imports(rec), LIMITS)
     if rec["id"] == "fake-unused-axiom" and not no_gate.options.coqchk:
@@ -89,7 +90,7 @@ def test_fake_caught_without_the_text_gate(no_gate: CoqChecker, rec: dict) -> No
 
 
 @pytest.mark.parametrize("rec", HONEST, ids=[r["id"] for r in HONEST])
-def test_honest_proof_evidence(domain: ProofDomain, rec: dict) -> None:
+def test_honest_proof_evidence(domain: ProofDomain, rec: dict[str, Any]) -> None:
     verdict = domain.check(make_record(rec), LIMITS)
     assert verdict.status is Status.VERIFIED
     ev = verdict.evidence
@@ -102,7 +103,7 @@ def test_honest_proof_evidence(domain: ProofDomain, rec: dict) -> None:
 
 
 @pytest.mark.parametrize("rec", HONEST[:4], ids=[r["id"] for r in HONEST[:4]])
-def test_honest_proof_without_coqchk_runs_print_assumptions(rec: dict) -> None:
+def test_honest_proof_without_coqchk_runs_print_assumptions(rec: dict[str, Any]) -> None:
     checker = CoqChecker({"coqchk": False})
     verdict = checker.check(rec["statement"], rec["proof"], _imports(rec), LIMITS)
     assert verdict.status is Status.VERIFIED, verdict.detail
@@ -137,8 +138,8 @@ def test_memory_limit_goes_to_review() -> None:
 
 
 CLASSIC = ("Theorem em : forall P : Prop, P \\/ ~ P.",
-           "Require Import Classical.\nTheorem em : forall P : Prop, P \\/ ~ P.\n"
-           "Proof. exact classic. Qed.")
+           ("Require Import Classical.\nTheorem em : forall P : Prop, P \\/ ~ P.\n"
+            "Proof. exact classic. Qed."))
 
 
 def test_classical_axiom_refuted_by_default() -> None:
@@ -229,6 +230,6 @@ def test_missing_coqc_is_checker_unavailable() -> None:
     {"coqchk": "yes"},
     {"typo": 1},
 ], ids=["not-a-list", "not-qualified", "no-such-library", "bool-as-string", "unknown-key"])
-def test_bad_options_are_usage_errors(options: dict) -> None:
+def test_bad_options_are_usage_errors(options: dict[str, Any]) -> None:
     with pytest.raises(UsageError):
         CoqChecker(options)

@@ -6,6 +6,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def domain() -> ProofDomain:
       "imports": ["Require Import List.", None]}, "parse_error"),
 ], ids=["no-system", "empty-system", "system-not-string", "unknown-system", "no-statement",
         "blank-proof", "statement-list", "imports-int", "imports-none-item"])
-def test_bad_fields_go_to_review(domain: ProofDomain, fields: dict, reason: str) -> None:
+def test_bad_fields_go_to_review(domain: ProofDomain, fields: dict[str, Any], reason: str) -> None:
     verdict = domain.check(_rec(**fields), LIMITS)
     assert verdict.status is Status.NEEDS_REVIEW
     assert verdict.reason == reason
@@ -100,7 +101,7 @@ def test_missing_lean_module_is_checker_unavailable(monkeypatch: pytest.MonkeyPa
     {"timeout": 3},
 ], ids=["axioms-not-list", "coqchk-int", "twice", "coq-not-table", "lean-not-table",
         "typo", "unknown"])
-def test_bad_options(options: dict) -> None:
+def test_bad_options(options: dict[str, Any]) -> None:
     with pytest.raises(UsageError):
         ProofDomain(options)
 

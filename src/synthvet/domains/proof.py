@@ -23,7 +23,7 @@ from typing import Any
 from synthvet.domains.base import CheckerStatus
 from synthvet.model import Limits, Record, Verdict, needs_review
 
-__all__ = ["ProofDomain", "SYSTEMS"]
+__all__ = ["SYSTEMS", "ProofDomain"]
 
 #: The proof systems this domain knows, lower case.
 SYSTEMS = ("coq", "lean")
@@ -142,7 +142,7 @@ class ProofDomain:
                                     {"system": "lean"})
             try:
                 checker = LeanChecker(self._lean_options)
-            except Exception as exc:  # a broken engine is a review, not a crashed run
+            except Exception as exc:  # noqa: BLE001 - a broken engine is a review, not a crash
                 return needs_review("checker_unavailable",
                                     f"the Lean checker cannot start: {type(exc).__name__}: "
                                     f"{exc}", {"system": "lean"})

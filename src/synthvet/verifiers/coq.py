@@ -53,12 +53,12 @@ __all__ = [
     "CoqChecker",
     "CoqOptions",
     "blank_comments_and_strings",
-    "split_sentences",
     "gate",
-    "parse_statement",
-    "parse_imports",
     "parse_assumptions",
     "parse_coqchk_summary",
+    "parse_imports",
+    "parse_statement",
+    "split_sentences",
 ]
 
 #: Evidence texts are cut to this many characters.
@@ -249,8 +249,7 @@ def parse_statement(statement: str) -> Statement:
         raise InputProblem("parse_error", "statement must be exactly one Coq sentence "
                                           "(a theorem header ending with '.')")
     body = clean.strip()
-    if body.endswith("."):
-        body = body[:-1]
+    body = body.removesuffix(".")
     m = _HEADER.match(body)
     if not m:
         raise InputProblem(
@@ -258,7 +257,7 @@ def parse_statement(statement: str) -> Statement:
             "statement must look like 'Theorem name binders : type.' (keywords: "
             + ", ".join(_THEOREM_KEYWORDS) + ")")
     name = m.group("name")
-    if name.startswith("__synthvet") or name.startswith("SV_"):
+    if name.startswith(("__synthvet", "SV_")):
         raise InputProblem("parse_error", f"theorem name {name!r} is reserved")
     rest = m.group("rest").strip()
     if ":" not in rest or rest.startswith(":="):
@@ -691,8 +690,8 @@ class CoqChecker:
             "Unset Printing Coercions.", "Unset Printing Universes.",
             "Set Printing Width 1000.", "Set Printing Depth 1000000.")]
         if with_assumptions:
-            parts.append(("print", 'Redirect "target" Print Assumptions '
-                                   '__SynthvetImpl.__synthvet_pinned.'))
+            parts.append(("print", ('Redirect "target" Print Assumptions '
+                                    "__SynthvetImpl.__synthvet_pinned.")))
             for i, axiom in enumerate(self.options.allowed_axioms):
                 parts.append(("print", f'Redirect "allow{i}" Print Assumptions {axiom}.'))
         lines: dict[str, int] = {}
@@ -778,7 +777,7 @@ class CoqChecker:
     def _failure(self, res: ProcessResult, what: str, ev: dict[str, Any],
                  reason: str, *, review: bool = False) -> Verdict:
         text = res.stdout + res.stderr
-        if re.search(r"out of memory|stack overflow", text, re.I) or res.signal is not None:
+        if re.search(r"out of memory|stack overflow", text, re.IGNORECASE) or res.signal is not None:
             return needs_review("resource_limit", f"{what}: the checker ran out of memory or "
                                                   "stack", ev)
         if "Cannot find a physical path bound to logical path" in text or \
@@ -797,7 +796,7 @@ class CoqChecker:
         part = max((p for p in lines.items() if p[1] <= line), key=lambda p: p[1],
                    default=("?", 0))[0]
         first = _first_error(text)
-        if re.search(r"out of memory|stack overflow", text, re.I):
+        if re.search(r"out of memory|stack overflow", text, re.IGNORECASE):
             return needs_review("resource_limit", "the statement check ran out of memory", ev)
         if part in ("imports", "statement"):
             if "Cannot find a physical path" in text or "Unable to locate library" in text:
