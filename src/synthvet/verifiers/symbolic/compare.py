@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from synthvet.verifiers.symbolic.bounded import run_bounded
+from synthvet.verifiers.symbolic.bounded import Bounded, run_bounded
 from synthvet.verifiers.symbolic.parse import Node, ParseError
 from synthvet.verifiers.symbolic.translate import Value, interval, safe_str
 
@@ -205,9 +205,27 @@ def _is_rational_function(d: Any) -> bool:
     return bool(d.is_rational_function(*syms))
 
 
+def _small_polynomial_case(d: Any) -> bool:
+    """Small enough that cancel()/expand() finish in milliseconds, so no fork is needed:
+    few operations, at most 3 symbols and small integer powers (expanding
+    ``(x1+...+x9)^40`` in-process would run away)."""
+    sp = _sp()
+    if len(d.free_symbols) > 3 or sp.count_ops(d) > 300:
+        return False
+    for p in d.atoms(sp.Pow):
+        if p.exp.is_Number and abs(p.exp) > 12:
+            return False
+    return True
+
+
 def _prove_zero(d: Any, s: Settings, shown: dict[str, Any], probe_note: str) -> Outcome:
     rational = _is_rational_function(d)
-    res = run_bounded(_proof_child, d, rational, seconds=s.budget())
+    if rational and _small_polynomial_case(d):
+        res = Bounded("ok", _proof_child(d, True))
+    elif _small_polynomial_case(d) and _sp().expand(d) == 0:
+        res = Bounded("ok", (True, None, "expand"))
+    else:
+        res = run_bounded(_proof_child, d, rational, seconds=s.budget())
     if res.status == "timeout":
         return Outcome(UNKNOWN, "simplify", f"{probe_note}, but the symbolic proof timed out",
                        "timeout", shown)
@@ -230,34 +248,65 @@ def _prove_zero(d: Any, s: Settings, shown: dict[str, Any], probe_note: str) -> 
                    "weak_evidence", shown)
 
 
+def _probe_functions(a: Any, b: Any, syms: list[Any]) -> tuple[Any, Any] | None:
+    """mpmath callables for the difference and the reference (None if not compilable)."""
+    sp = _sp()
+    try:
+        fd = sp.lambdify(syms, a - b, modules="mpmath")
+        fb = sp.lambdify(syms, b, modules="mpmath")
+    except Exception:
+        return None
+    return fd, fb
+
+
 def _function_equal(a: Any, b: Any, s: Settings, shown: dict[str, Any]) -> Outcome:
+    """Expressions with free symbols: a seeded high-precision probe, then a proof."""
+    import mpmath
+
     sp = _sp()
     syms = sorted(a.free_symbols | b.free_symbols, key=str)
     rng = random.Random(s.seed)
     d = a - b
     digits = s.probe_digits
+    funcs = _probe_functions(a, b, syms)
     used = 0
     tries = 0
     while used < s.probe_points and tries < s.probe_points * 4:
         tries += 1
         point = {x: sp.Rational(rng.randint(3, 97), rng.randint(11, 37)) for x in syms}
         try:
-            dv = _num(d.subs(point), digits)
-            bv = _num(b.subs(point), 15)
-        except Exception:
-            continue
-        if not (dv.is_number and bv.is_number) or _is_bad(dv) or _is_bad(bv):
+            if funcs is not None:
+                with mpmath.workdps(digits):
+                    args = [mpmath.mpf(int(v.p)) / int(v.q) for v in point.values()]
+                    dv_m, bv_m = funcs[0](*args), funcs[1](*args)
+                    if not all(mpmath.isfinite(v) for v in (dv_m, bv_m)):
+                        continue
+                    dv_abs, bv_abs = float(abs(dv_m)), float(abs(bv_m))
+            else:
+                dv = _num(d.subs(point), digits)
+                bv = _num(b.subs(point), 15)
+                if not (dv.is_number and bv.is_number) or _is_bad(dv) or _is_bad(bv):
+                    continue
+                dv_abs, bv_abs = float(abs(dv)), float(abs(bv))
+        except Exception:  # a pole, a domain error: try another point
             continue
         used += 1
-        scale = max(1.0, float(abs(bv))) if bv.is_finite else 1.0
-        if float(abs(dv)) > 10.0 ** (-(digits // 2)) * scale:
-            dv2 = _num(d.subs(point), digits * 2)
-            if float(abs(dv2)) > 10.0 ** (-(digits // 2)) * scale:
+        scale = max(1.0, bv_abs) if bv_abs != float("inf") else 1.0
+        if dv_abs > 10.0 ** (-(digits // 2)) * scale:
+            # confirm with exact substitution at twice the precision before refuting
+            try:
+                dv2 = _num(d.subs(point), digits * 2)
+                confirmed = dv2.is_number and not _is_bad(dv2) and float(abs(dv2)) > (
+                    10.0 ** (-(digits // 2)) * scale)
+            except Exception:
+                confirmed = False
+            if confirmed:
                 pt = {str(k): str(v) for k, v in point.items()}
                 ev = {**shown, "counterexample": pt,
                       "answer_at_point": safe_str(_num(a.subs(point), 20)),
                       "reference_at_point": safe_str(_num(b.subs(point), 20))}
                 return Outcome(DIFFERENT, "probe", f"differ at {pt}", evidence=ev)
+            return Outcome(UNKNOWN, "probe", "numeric probe unstable", "weak_evidence", shown)
     if used < 3:
         return Outcome(UNKNOWN, "probe", "too few points where both sides are defined",
                        "weak_evidence", shown)

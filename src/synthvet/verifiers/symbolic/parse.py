@@ -98,6 +98,7 @@ _MATRIX_ENVS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
 _WORD_SEPARATORS = re.compile(
     r"\s*,?\s*(?:\\(?:text|mathrm)\{\s*,?\s*(?:and|or)\s*\}"
     r"|(?<![A-Za-z\\])(?:and|or)(?![A-Za-z]))\s*")
+_TYPOGRAPHIC = str.maketrans({"×": "*", "·": "*", "⋅": "*", "−": "-", "÷": "/"})
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _NUMBER = re.compile(r"(\d+\.\d+|\d+\.(?!\d)|\.\d+|\d+)")
 _SCI = re.compile(r"[eE][+-]?\d+(?![A-Za-z0-9_])")
@@ -149,6 +150,8 @@ def parse_answer(text: str) -> Node:
         digits = t.replace(",", "")
         return _Parser(digits, latex=False).parse_top()
     t = _WORD_SEPARATORS.sub(", ", t)
+    # typographic operators: unambiguous, so normalise rather than refuse
+    t = t.translate(_TYPOGRAPHIC)
     # math delimiters ($...$) or any backslash/brace mean the writer wrote LaTeX
     latex = "\\" in t or "{" in t or "}" in t or wrapped
     return _Parser(t, latex=latex).parse_top()
