@@ -41,14 +41,6 @@ def _corpus() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def domain() -> SmtDomain:
-    d = SmtDomain()
-    yield d
-    if d._engine is not None:
-        d._engine.close()
-
-
-@pytest.fixture(scope="module")
 def found_models(domain: SmtDomain) -> dict[str, dict[str, Any]]:
     """The model the domain found for each sat problem whose constants are all scalar."""
     out: dict[str, dict[str, Any]] = {}

@@ -24,14 +24,6 @@ I2 = ("(declare-const x Int)\n(declare-const y Int)\n(assert (> x 0))\n"
       "(assert (= (+ x y) 10))\n(assert (< y 3))\n(check-sat)\n")
 
 
-@pytest.fixture(scope="module")
-def domain() -> SmtDomain:
-    d = SmtDomain()
-    yield d
-    if d._engine is not None:
-        d._engine.close()
-
-
 def check(domain: SmtDomain, smtlib: Any, claim: Any, model: Any = None,
           limits: Limits = LIMITS) -> Any:
     data = {"domain": "smt", "smtlib": smtlib, "claim": claim}

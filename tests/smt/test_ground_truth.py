@@ -25,14 +25,6 @@ Env = dict[str, int]
 Atom = tuple[str, Callable[[Env], bool]]
 
 
-@pytest.fixture(scope="module")
-def domain() -> SmtDomain:
-    d = SmtDomain()
-    yield d
-    if d._engine is not None:
-        d._engine.close()
-
-
 def _int(n: int) -> str:
     return str(n) if n >= 0 else f"(- {-n})"
 

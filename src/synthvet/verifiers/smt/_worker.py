@@ -457,6 +457,14 @@ def _second(req: dict[str, Any], p: Problem, extra_text: str, dl: _Deadline,
                         z3=expect, cvc5=answer)
 
 
+def _solvers(req: dict[str, Any]) -> list[str]:
+    return ["z3", "cvc5"] if req.get("second_solver") else ["z3"]
+
+
+def _by(req: dict[str, Any]) -> str:
+    return "z3 and cvc5 agree" if req.get("second_solver") else "z3 alone"
+
+
 def _z3_unknown(why: str) -> Result:
     reason = "timeout" if any(w in why for w in ("timeout", "canceled", "resource")) \
         else "solver_unknown"
@@ -539,13 +547,9 @@ def check_claim(req: dict[str, Any], ctx: Any = None) -> Result:
             text = "\n(assert (or " + " ".join(
                 f"(not (= {p.quoted[n]} {p.literal(n, normal[n])}))"
                 for n in p.const_names) + " false))"
-            bad = _second(req, p, text, dl, "unsat")
-            if bad is not None:
-                return bad
-            return passed("unique_confirmed", "the model checks and no other model exists "
-                          f"({'z3 and cvc5' if req.get('second_solver') else 'z3'})",
-                          model=normal,
-                          solvers=["z3", "cvc5"] if req.get("second_solver") else ["z3"])
+            return _second(req, p, text, dl, "unsat") or passed(
+                "unique_confirmed", f"the model checks and no other model exists ({_by(req)})",
+                model=normal, solvers=_solvers(req))
 
     if claim in ("sat", "unique"):
         # sat without a model (unique without one is rejected before we get here)
@@ -553,12 +557,9 @@ def check_claim(req: dict[str, Any], ctx: Any = None) -> Result:
         if ans == "unknown":
             return _z3_unknown(why)
         if ans == "unsat":
-            bad = _second(req, p, "", dl, "unsat")
-            if bad is not None:
-                return bad
-            return failed("solver_unsat", "the problem is unsatisfiable "
-                          f"({'z3 and cvc5 agree' if req.get('second_solver') else 'z3'})",
-                          solvers=["z3", "cvc5"] if req.get("second_solver") else ["z3"])
+            return _second(req, p, "", dl, "unsat") or failed(
+                "solver_unsat", f"the problem is unsatisfiable ({_by(req)})",
+                solvers=_solvers(req))
         res, normal, exact = p.evaluate_found(found)
         res["evidence"]["model"] = normal
         if res["outcome"] == "passed":
@@ -583,12 +584,8 @@ def check_claim(req: dict[str, Any], ctx: Any = None) -> Result:
                               "by evaluation", model=normal)
             return inconclusive("eval_undetermined", "z3 says sat but its model does not "
                                 "check by evaluation: " + res["detail"], model=normal)
-        bad = _second(req, p, "", dl, "unsat")
-        if bad is not None:
-            return bad
-        return passed("unsat_confirmed", "unsatisfiable "
-                      f"({'z3 and cvc5 agree' if req.get('second_solver') else 'z3'})",
-                      solvers=["z3", "cvc5"] if req.get("second_solver") else ["z3"])
+        return _second(req, p, "", dl, "unsat") or passed(
+            "unsat_confirmed", f"unsatisfiable ({_by(req)})", solvers=_solvers(req))
     return inconclusive("unsupported", f"unknown claim {claim!r}")
 
 
