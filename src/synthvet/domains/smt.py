@@ -14,6 +14,19 @@ Fields: ``smtlib`` (the script), ``claim`` (``sat``, ``unsat`` or ``unique``) an
 * ``unique``: the model checks, and the problem plus "differs from the model" is unsat
   for both solvers; a second model (checked by evaluation) refutes it.
 
+Reasons: verified ``model_checks`` (the claimed model evaluates true), ``model_found``
+(sat: a model was found and evaluates true), ``unsat_confirmed``, ``unique_confirmed``;
+refuted ``model_false`` (evidence: the first false assertion), ``model_invalid`` (a value
+of the wrong sort or out of range, a name the script does not declare),
+``model_incomplete``, ``counter_model`` (an unsat claim, but a model evaluates true),
+``not_unique`` (evidence: the second model), ``solver_unsat`` (a sat claim about an
+unsatisfiable problem); needs_review ``parse_error``, ``missing_field``,
+``unknown_claim``, ``unsupported`` (a model for an array or uninterpreted sort, or
+uniqueness over functions), ``eval_undetermined`` (division by zero, uninterpreted
+functions, quantifiers, ``exp``: no literal true or false), ``timeout``,
+``solver_unknown``, ``solver_disagreement``, ``second_solver_error``, ``solver_bug``
+(a solver's own model does not check), ``solver_crash``, ``checker_unavailable``.
+
 Options (``[domains.smt]``): ``second_solver`` (bool, default true: confirm solver
 answers with cvc5), ``require_second_solver`` (bool, default true: without cvc5 those
 records go to review instead of trusting z3 alone), ``cross_check_models`` (bool,
