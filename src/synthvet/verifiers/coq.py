@@ -527,7 +527,12 @@ class CoqChecker:
         ev = run.evidence
         ev["statement_name"] = stmt.name
         cand = tmp / "Cand.v"
-        header = "\n".join(imports)
+        # The imports go before the candidate unless it already has them: a scope opened
+        # twice, or before the candidate's own Require, could change how its text parses.
+        own = {" ".join(x.split()) + "." for x in split_sentences(proof, strings="quotes")}
+        header = "\n".join(line for line in imports if line not in own)
+        if header:
+            ev["imports_prepended"] = header.splitlines()
         cand.write_text(header + ("\n" if header else "") + proof + "\n", encoding="utf-8")
 
         # native_compute would write and dynlink OCaml code; fall back to vm_compute
