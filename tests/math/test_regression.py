@@ -85,6 +85,12 @@ ROWS: list[tuple[str, str, str, Any, str, str]] = [
     ("ambiguous-division", "1/2x", "1/2x", "x/2", N, "-"),
     ("neg-frac-power", "principal vs real root", "(-8)^{1/3}", "-2", N, "-"),
     ("huge-power", "runaway", r"10^{10^{10}}", "1", N, "-"),
+    ("mixed-number", "2\\frac12 is 5/2 or 1", r"2\frac{1}{2}", "1", N, "-"),
+    ("juxtaposed-digits", "(x+1)2", "(x+1)2", "2x+2", N, "-"),
+    ("sympy-log", "log(x) in sympy syntax is ln", "2*log(x)", r"\ln(x^2)", N, "-"),
+    ("sympy-log-value", "log in sympy syntax", "log(8)/log(2) * 1", "3", V, "-"),
+    ("pair-vs-interval", "bare 1, 2 against (1, 2)", "1, 2", "(1, 2)", N, "-"),
+    ("triple-vs-tuple", "bare list against a triple", "1, 2, 3", "(1, 2, 3)", V, "-"),
 ]
 
 

@@ -380,6 +380,9 @@ def compare_values(ans: Value, ref: Value, s: Settings) -> Outcome:
         if len(lst.items) == len(grp.items) and (grp.open, grp.close) == ("(", ")"):
             ordered = _combine([compare_values(x, y, s) for x, y in zip(ans.items, ref.items)],
                                "ordered", "tuple components")
+            if ordered.status == EQUAL and len(grp.items) == 2:
+                return Outcome(UNKNOWN, "ordered", "a bare pair against (a, b), which may be an "
+                               "open interval", "weak_evidence", ordered.evidence)
             if ordered.status != DIFFERENT:
                 return ordered
             if _unordered(ans.items, ref.items, s).status == EQUAL:

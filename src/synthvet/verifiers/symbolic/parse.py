@@ -3,8 +3,9 @@
 The parser builds a small syntax tree (:class:`Node`) and refuses anything it does not
 understand instead of guessing: a word it does not know ("cm", "dollars"), ``%``,
 ``\\log`` without a base, ``^\\circ``, ``\\dots``, ``\\approx``, text, a ratio ``1:2``,
-``1/2x`` (is it ``x/2`` or ``1/(2x)``?), ``(1,000, 2)`` (thousands separator or list?)
-or LaTeX ``2^10`` (which renders as 2¹0) all raise :class:`ParseError`, which the
+``1/2x`` (is it ``x/2`` or ``1/(2x)``?), ``(1,000, 2)`` (thousands separator or list?),
+``2\\frac{1}{2}`` (a mixed number or a product?), ``(x+1)2``, or LaTeX ``2^10`` (which
+renders as 2¹0) all raise :class:`ParseError`, which the
 domain turns into ``needs_review``. It never pulls a number out of a larger text.
 
 The tree keeps what the writer wrote (the digits of a decimal, a ``\\frac`` of two
@@ -13,7 +14,8 @@ Translation to sympy happens in :mod:`.translate`.
 
 Two modes are chosen from the text itself: *LaTeX* when it contains a backslash or a
 brace, otherwise *plain* (sympy/Python syntax and everyday notation). They differ only
-where the notations disagree: in LaTeX ``^`` takes one character or a braced group,
+where the notations disagree (and plain text with ``*`` or ``**`` is taken as sympy
+syntax, where one-argument ``log`` is the natural logarithm): in LaTeX ``^`` takes one character or a braced group,
 ``\\frac12`` is ``1/2`` and ``E`` is a variable; in plain text ``^`` and ``**`` take a
 whole operand and ``E`` is Euler's number. In both, ``e`` is Euler's number, ``i`` the
 imaginary unit (``I`` too in plain text), and ``3.75e-17`` is a number in scientific notation, not ``3.75·e - 17``.
@@ -117,6 +119,10 @@ def _alnum(c: str) -> bool:
     return _alpha(c) or _digit(c)
 
 
+def _is_number_literal(node: Node) -> bool:
+    return node.kind == "num" or (node.kind == "neg" and node.args[0].kind == "num")
+
+
 def _strip_outer(text: str) -> str:
     """Remove math delimiters around the whole answer ($...$, \\(...\\), \\[...\\])."""
     t = text.strip()
@@ -164,6 +170,9 @@ class _Parser:
         self.latex = latex
         self.depth = 0
         self.abs_depth = 0
+        # plain text with explicit * or ** is program (sympy/Python) syntax, where log(x)
+        # has one meaning: the natural logarithm
+        self.sympy_syntax = not latex and "*" in text
 
     # ---------------------------------------------------------------- low level
     def fail(self, reason: str) -> ParseError:
@@ -359,7 +368,13 @@ class _Parser:
             elif self.starts_implicit_factor():
                 if divided:
                     raise self.fail("ambiguous implicit product after '/' (a/bc)")
-                left = Node("mul", (left, self.parse_factor(), False))
+                if _digit(self.peek()):
+                    raise self.fail("a number written right after another factor")
+                right = self.parse_factor()
+                if _is_number_literal(left) and right.kind == "frac" and all(
+                        a.kind == "num" for a in right.args):
+                    raise self.fail("mixed number? (2\\frac{1}{2} is 5/2 or 1)")
+                left = Node("mul", (left, right, False))
             else:
                 return left
 
@@ -638,6 +653,8 @@ class _Parser:
                 if len(args) != 1:
                     raise self.fail("log arity")
                 args = [args[0], base]
+            elif len(args) == 1 and self.sympy_syntax:
+                args = [args[0], Node("const", ("E",))]  # sympy's log(x) is natural
             elif len(args) != 2:
                 raise self.fail("log without a base is ambiguous (natural or base 10?)")
         node = Node("func", (fname, tuple(args)))
@@ -682,6 +699,9 @@ class _Parser:
                 return self.symbol_node(word)
             if cmd == "operatorname" and word in _LATEX_FUNCS:
                 return self.finish_function(_LATEX_FUNCS[word], plain_call=False)
+            if cmd == "operatorname" and word in _PLAIN_FUNCS and _PLAIN_FUNCS[word] in (
+                    "asin", "acos", "atan", "floor", "ceiling", "abs"):
+                return self.finish_function(_PLAIN_FUNCS[word], plain_call=False)
             raise self.fail(f"text {word!r} in answer")
         if cmd == "{":
             items = self.parse_items_until("\\}")

@@ -316,6 +316,8 @@ def _function(name: str, args: list[Any]) -> Any:
         return _factorial(args[0])
     if name == "log":
         x, b = args
+        if b == sp.E:
+            return sp.log(x)
         if not (b.is_positive and b != 1) and b.is_number:
             raise ParseError("bad logarithm base")
         return sp.log(x, b)
