@@ -233,3 +233,21 @@ def test_missing_coqc_is_checker_unavailable() -> None:
 def test_bad_options_are_usage_errors(options: dict[str, Any]) -> None:
     with pytest.raises(UsageError):
         CoqChecker(options)
+
+
+def test_checks_do_not_leak_into_each_other() -> None:
+    """One fresh coqc per step: what one candidate declares globally (coercions, hints,
+    options, a module named like the next theorem) is gone for the next candidate."""
+    checker = CoqChecker({}, use_gate=False)
+    poison = ("Global Set Printing All.\n#[global] Coercion Nat.b2n : bool >-> nat.\n"
+              "Axiom cheat : False.\n#[global] Hint Resolve cheat : core.\n"
+              "Theorem t : True.\nProof. exact I. Qed.")
+    first = checker.check("Theorem t : True.", poison, [], LIMITS)
+    assert first.status is Status.NEEDS_REVIEW and first.reason == "axiom_used"
+    honest = checker.check("Theorem u : 1 + 1 = 2.",
+                           "Theorem u : 1 + 1 = 2.\nProof. reflexivity. Qed.", [], LIMITS)
+    assert honest.status is Status.VERIFIED, honest.detail
+    # without the coercion, "true = 1" does not even elaborate as a statement
+    coerced = checker.check("Theorem v : true = 1.",
+                            "Theorem v : true = 1.\nProof. reflexivity. Qed.", [], LIMITS)
+    assert coerced.status is not Status.VERIFIED

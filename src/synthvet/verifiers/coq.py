@@ -537,9 +537,9 @@ class CoqChecker:
 
         # native_compute would write and dynlink OCaml code; fall back to vm_compute
         # (coqchk then re-checks those conversions without the VM).
-        res = self._run([self._coqc or "coqc", "-q", "-native-compiler", "no", "-w",
-                         "-deprecated-native-compiler-option", "-Q", str(tmp), prefix,
-                         str(cand)], tmp, limits, deadline, run, "compile")
+        res = self._run([self._coqc or "coqc", "-q", "-w", "-deprecated-native-compiler-option",
+                         "-native-compiler", "no", "-Q", str(tmp), prefix, str(cand)],
+                        tmp, limits, deadline, run, "compile")
         if isinstance(res, Verdict):
             return res
         ev["coqc_messages"] = _cut(self._scrub(res.stdout + res.stderr, prefix, tmp))
