@@ -237,9 +237,10 @@ def test_bad_options_are_usage_errors(options: dict[str, Any]) -> None:
 
 def test_checks_do_not_leak_into_each_other() -> None:
     """One fresh coqc per step: what one candidate declares globally (coercions, hints,
-    options, a module named like the next theorem) is gone for the next candidate."""
+    options, an axiom) is gone for the next candidate."""
     checker = CoqChecker({}, use_gate=False)
-    poison = ("Global Set Printing All.\n#[global] Coercion Nat.b2n : bool >-> nat.\n"
+    poison = ("Global Set Printing All.\nDefinition b2n (b : bool) : nat := if b then 1 else 0.\n"
+              "#[global] Coercion b2n : bool >-> nat.\n"
               "Axiom cheat : False.\n#[global] Hint Resolve cheat : core.\n"
               "Theorem t : True.\nProof. exact I. Qed.")
     first = checker.check("Theorem t : True.", poison, [], LIMITS)
