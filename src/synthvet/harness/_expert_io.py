@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from synthvet.errors import InputError
 
-__all__ = ["RunData", "load_run", "read_jsonl", "short_json", "STATUSES"]
+__all__ = ["STATUSES", "RunData", "load_run", "read_jsonl", "short_json"]
 
 STATUSES = ("verified", "refuted", "needs_review")
 
@@ -115,6 +115,12 @@ def load_run(run_dir: Path | str, *, originals: bool = False) -> RunData:
                     key = (str(meta.get("source", "")), int(meta.get("line") or 0))
                     data.originals[key] = obj
     return data
+
+
+def sub(mapping: Any, key: str) -> dict[str, Any]:
+    """``mapping[key]`` when that is an object, else an empty dict (files may be partial)."""
+    value = mapping.get(key) if isinstance(mapping, Mapping) else None
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def short_json(value: Any, limit: int = 4000) -> str:

@@ -1,0 +1,114 @@
+"""``junit.xml`` for CI systems, from a finished run folder.
+
+Two test suites:
+
+* ``synthvet.domains``: one test case per domain. It fails when the domain has refuted
+  records; the failure message names them (id and ``file:line``, capped). Records waiting
+  for review are listed in the case's ``system-out`` (a review is not a failure of the
+  data, but it is not a pass either, so CI readers see them next to the case).
+* ``synthvet.gate``: one test case per gate rule from ``report.json``; it fails exactly when
+  the rule failed, naming the records that break it. This suite decides like the exit
+  code does.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from synthvet.errors import InputError
+from synthvet.harness._expert_io import load_run, sub
+
+__all__ = ["NAME_CAP", "write_junit"]
+
+#: records named in one failure message
+NAME_CAP = 50
+
+
+def _where(v: dict[str, Any]) -> str:
+    return f"{v.get('id')} ({v.get('source')}:{v.get('line')}) {v.get('reason')}: {v.get('detail', '')}"
+
+
+def _suite(root: ET.Element, name: str, cases: list[ET.Element], seconds: float) -> None:
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(cases)),
+                          failures=str(failures), errors="0", skipped="0",
+                          time=f"{seconds:.3f}")
+    suite.extend(cases)
+
+
+def write_junit(run_dir: Path | str) -> Path:
+    """Write ``junit.xml`` into ``run_dir`` and return its path.
+
+    Raises:
+        InputError: the run folder cannot be read or the file cannot be written.
+    """
+    run = load_run(run_dir)
+    by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for v in run.verdicts:
+        by_domain[str(v.get("domain") or "?")].append(v)
+
+    domain_cases = []
+    domain_seconds = 0.0
+    for domain in sorted(by_domain):
+        rows = by_domain[domain]
+        seconds = sum(float(v.get("seconds") or 0.0) for v in rows)
+        domain_seconds += seconds
+        case = ET.Element("testcase", classname="synthvet.domains", name=domain,
+                          time=f"{seconds:.3f}")
+        counts = Counter(str(v.get("status")) for v in rows)
+        refuted = [v for v in rows if v.get("status") == "refuted"]
+        review = [v for v in rows if v.get("status") == "needs_review"]
+        summary = (f"{len(rows)} records: {counts.get('verified', 0)} verified, "
+                   f"{len(refuted)} refuted, {len(review)} need review")
+        if refuted:
+            failure = ET.SubElement(case, "failure", type="refuted",
+                                    message=f"{domain}: {len(refuted)} refuted record(s): "
+                                    + ", ".join(str(v.get("id")) for v in refuted[:NAME_CAP])
+                                    + (" …" if len(refuted) > NAME_CAP else ""))
+            failure.text = "\n".join(_where(v) for v in refuted[:NAME_CAP])
+        out = [summary]
+        if review:
+            out.append("needs review:")
+            out += [_where(v) for v in review[:NAME_CAP]]
+            if len(review) > NAME_CAP:
+                out.append(f"… and {len(review) - NAME_CAP} more")
+        ET.SubElement(case, "system-out").text = "\n".join(out)
+        domain_cases.append(case)
+
+    gate_cases = []
+    gate = sub(run.report, "gate")
+    for rule in gate.get("rules") or []:
+        if not isinstance(rule, dict):
+            continue
+        name = f"{rule.get('scope')}: {rule.get('rule')} {rule.get('limit')}"
+        case = ET.Element("testcase", classname="synthvet.gate", name=name, time="0")
+        actual = rule.get("actual")
+        if not rule.get("passed"):
+            ids = [str(i) for i in rule.get("records") or []]
+            failure = ET.SubElement(
+                case, "failure", type=str(rule.get("rule")),
+                message=f"gate {rule.get('scope')} {rule.get('rule')}: actual {actual} "
+                        f"breaks the limit {rule.get('limit')} ({rule.get('kind')})"
+                        + (f"; records: {', '.join(ids[:NAME_CAP])}" if ids else ""))
+            failure.text = "\n".join(ids)
+        else:
+            ET.SubElement(case, "system-out").text = (
+                f"actual {actual} within the limit {rule.get('limit')} ({rule.get('kind')})")
+        gate_cases.append(case)
+
+    root = ET.Element("testsuites", name="synthvet")
+    _suite(root, "synthvet.domains", domain_cases, domain_seconds)
+    _suite(root, "synthvet.gate", gate_cases, 0.0)
+    root.set("tests", str(len(domain_cases) + len(gate_cases)))
+    root.set("failures", str(sum(1 for c in domain_cases + gate_cases
+                                 if c.find("failure") is not None)))
+    ET.indent(root)
+    path = run.path / "junit.xml"
+    try:
+        ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+    return path
