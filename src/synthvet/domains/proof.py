@@ -47,6 +47,18 @@ def _normalise_imports(raw: Any) -> list[str] | None:
     return lines
 
 
+def _text_field(record: Record, name: str) -> str | Verdict:
+    """A required, non-blank string field, or the verdict saying what is wrong with it."""
+    raw = record.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return needs_review("missing_field", f"field {name!r} is missing or empty",
+                            {"field": name})
+    if not isinstance(raw, str):
+        return needs_review("parse_error", f"field {name!r} must be a string, got "
+                                           f"{type(raw).__name__}", {"field": name})
+    return raw
+
+
 class ProofDomain:
     """Lean 4 and Coq proofs, checked by the real checkers with every known fake caught."""
 
@@ -93,30 +105,19 @@ class ProofDomain:
 
     # ------------------------------------------------------------------ checking
     def check(self, record: Record, limits: Limits) -> Verdict:
-        system = record.get("system")
-        if system is None or (isinstance(system, str) and not system.strip()):
-            return needs_review("missing_field", "field 'system' is missing (coq or lean)",
-                                {"field": "system"})
-        if not isinstance(system, str):
-            return needs_review("parse_error", f"field 'system' must be a string, got "
-                                               f"{type(system).__name__}", {"field": "system"})
-        system = system.strip().lower()
+        texts: dict[str, str] = {}
+        for name in ("system", "statement", "proof"):
+            value = _text_field(record, name)
+            if isinstance(value, Verdict):
+                return value
+            texts[name] = value
+        system = texts["system"].strip().lower()
         if system in ("lean4", "lean 4"):
             system = "lean"
         if system not in SYSTEMS:
             return needs_review("unsupported_system",
                                 f"proof system {system[:40]!r} is not supported (supported: "
                                 f"{', '.join(SYSTEMS)})", {"system": system[:100]})
-        texts: dict[str, str] = {}
-        for name in ("statement", "proof"):
-            raw = record.get(name)
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                return needs_review("missing_field", f"field {name!r} is missing or empty",
-                                    {"field": name})
-            if not isinstance(raw, str):
-                return needs_review("parse_error", f"field {name!r} must be a string, got "
-                                                   f"{type(raw).__name__}", {"field": name})
-            texts[name] = raw
         imports = _normalise_imports(record.get("imports"))
         if imports is None:
             return needs_review("parse_error",
