@@ -9,7 +9,9 @@ refute a true one, and on these small problems it must not need review either.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -154,3 +156,69 @@ def test_bitvector_edge_cases_follow_smtlib(domain: SmtDomain, assertion: str, a
                                             truth: bool) -> None:
     script = f"(declare-const a (_ BitVec 4))\n(assert {assertion})\n"
     _agrees(_verdict(domain, script, "sat", {"a": a}), truth, assertion)
+
+
+def _q(value: Fraction) -> str:
+    body = f"(/ {abs(value.numerator)}.0 {value.denominator}.0)"
+    return body if value >= 0 else f"(- {body})"
+
+
+@st.composite
+def real_atoms(draw: Any) -> Atom:
+    """Atoms over a Real r and an Int n, with Python's exact Fraction as the truth."""
+    a = Fraction(draw(st.integers(-6, 6)), draw(st.integers(1, 4)))
+    c = Fraction(draw(st.integers(-6, 6)), draw(st.integers(1, 3)))
+    kind = draw(st.sampled_from(["lin", "sq", "div", "toint", "isint", "mixed"]))
+    terms: dict[str, tuple[str, Callable[[dict[str, Fraction]], Fraction]]] = {
+        "lin": (f"(+ (* {_q(a)} r) (to_real n))", lambda e: a * e["r"] + e["n"]),
+        "sq": ("(* r r)", lambda e: e["r"] * e["r"]),
+        "div": (f"(/ r {_q(a) if a else '2.0'})", lambda e: e["r"] / (a if a else 2)),
+        # to_int is the floor, also for negative numbers
+        "toint": ("(to_real (to_int r))", lambda e: Fraction(math.floor(e["r"]))),
+        "isint": ("(ite (is_int r) 1.0 0.0)", lambda e: Fraction(e["r"].denominator == 1)),
+        "mixed": ("(* (to_real n) r)", lambda e: e["n"] * e["r"]),
+    }
+    term, f = terms[kind]
+    op = draw(st.sampled_from(["<", "<=", "=", ">"]))
+    cmp: dict[str, Callable[[Fraction, Fraction], bool]] = {
+        "<": lambda u, v: u < v, "<=": lambda u, v: u <= v, "=": lambda u, v: u == v,
+        ">": lambda u, v: u > v}
+    g = cmp[op]
+    return f"({op} {term} {_q(c)})", (lambda e: g(f(e), c))  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          derandomize=True)
+@given(st.lists(real_atoms(), min_size=1, max_size=2),
+       st.lists(st.fractions(min_value=-4, max_value=4, max_denominator=6), min_size=3,
+                max_size=3),
+       st.integers(-3, 3), st.sampled_from(["p/q", "smt", "number"]))
+def test_real_models_agree_with_exact_arithmetic(domain: SmtDomain, atoms: list[Atom],
+                                                 rs: list[Fraction], n: int,
+                                                 form: str) -> None:
+    script = "(declare-const r Real)\n(declare-const n Int)\n" + "".join(
+        f"(assert {text})\n" for text, _ in atoms)
+    for r in rs:
+        env = {"r": r, "n": Fraction(n)}
+        truth = all(f(env) for _, f in atoms)  # type: ignore[arg-type]
+        value: Any = (f"{r.numerator}/{r.denominator}" if form == "p/q" else
+                      _q(r) if form == "smt" else
+                      int(r) if r.denominator == 1 else f"{r.numerator}/{r.denominator}")
+        _agrees(_verdict(domain, script, "sat", {"r": value, "n": n}), truth,
+                f"{script} r={value} n={n}")
+
+
+@pytest.mark.parametrize("assertion, r, truth", [
+    ("(= (to_int r) (- 2))", "-3/2", True),    # to_int is the floor, not truncation
+    ("(= (to_int r) (- 1))", "-3/2", False),
+    ("(= (to_int r) 1)", "3/2", True),
+    ("(is_int r)", "4/2", True),
+    ("(is_int r)", "5/2", False),
+    ("(= (/ r 3.0) (/ 1.0 6.0))", "1/2", True),
+    ("(= (* r r) 2.0)", "99/70", False),       # close to sqrt 2, not equal
+    ("(< (- (* r r) 2.0) (/ 1.0 1000.0))", "99/70", True),
+    ("(= (abs r) 0.5)", "-1/2", True),
+], ids=lambda v: str(v))
+def test_real_edge_cases(domain: SmtDomain, assertion: str, r: str, truth: bool) -> None:
+    script = f"(declare-const r Real)\n(assert {assertion})\n"
+    _agrees(_verdict(domain, script, "sat", {"r": r}), truth, assertion)
