@@ -152,6 +152,8 @@ def test_model_value_forms(domain: SmtDomain, model: dict[str, Any], reason: str
     (None, "sat", None, Status.NEEDS_REVIEW, "missing_field"),
     (["(assert true)"], "sat", None, Status.NEEDS_REVIEW, "parse_error"),
     (I2, "unique", {}, Status.NEEDS_REVIEW, "missing_field"),
+    (I2, "sat", {}, Status.VERIFIED, "model_found"),
+    (I2, "sat", " ", Status.VERIFIED, "model_found"),
     (I2, "unsat", {"x": 8, "y": 2}, Status.REFUTED, "counter_model"),
     ("(declare-const x Int)(assert (> x 0))(assert (< x 0))", "unsat", {"x": 1},
      Status.VERIFIED, "unsat_confirmed"),
@@ -164,7 +166,8 @@ def test_model_value_forms(domain: SmtDomain, model: dict[str, Any], reason: str
     ("(declare-const x Int)(assert (> (^ 2 x) 3))(assert (< x 0))", "unsat", None,
      Status.NEEDS_REVIEW, "second_solver_error"),  # z3 reads ^ with a variable, cvc5 not
 ], ids=["model-text-garbage", "model-as-json-text", "model-list", "no-claim", "claim-int",
-        "no-script", "script-list", "unique-empty-model", "unsat-with-satisfying-model",
+        "no-script", "script-list", "unique-empty-model", "sat-empty-model",
+        "sat-blank-model", "unsat-with-satisfying-model",
         "unsat-with-wrong-model-ignored", "uninterpreted-sort-model", "uninterpreted-sort-found",
         "quantifier", "cvc5-cannot-read"])
 def test_bad_and_odd_input(domain: SmtDomain, smtlib: Any, claim: Any, model: Any,

@@ -145,7 +145,9 @@ class SmtDomain:
             return needs_review("unknown_claim", f"claim {str(raw_claim)[:40]!r} is not one "
                                 f"of {', '.join(CLAIMS)}", {"claim": _small(repr(raw_claim))})
         model = record.get("model")
-        if isinstance(model, str) and model.strip():
+        if (isinstance(model, str) and not model.strip()) or model == {}:
+            model = None  # an empty column is no model (a "sat" claim is then solved)
+        if isinstance(model, str):
             try:
                 model = json.loads(model)
             except ValueError:
