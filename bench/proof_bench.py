@@ -30,6 +30,7 @@ from _report import table, write_section
 from synthvet.domains.proof import ProofDomain
 from synthvet.model import Limits, Status
 from synthvet.testing import make_record
+from synthvet.verifiers.coq import candidate_text, parse_imports
 
 GOLDEN = ROOT / "fixtures" / "proof" / "coq.jsonl"
 
@@ -49,9 +50,12 @@ def bare_coqc(rec: dict[str, Any], tmp: Path) -> float:
     imports = rec.get("imports") or []
     imports = [imports] if isinstance(imports, str) else imports
     src = tmp / "P.v"
-    src.write_text("\n".join(imports) + "\n" + rec["proof"] + "\n", encoding="utf-8")
+    src.write_text(candidate_text(rec["proof"], parse_imports(imports))[0], encoding="utf-8")
     t = time.perf_counter()
-    res = subprocess.run(["coqc", "-q", str(src)], cwd=tmp, capture_output=True, check=False)
+    # the same native-compiler switch as synthvet (native_compute cannot work here)
+    res = subprocess.run(["coqc", "-q", "-w", "-deprecated-native-compiler-option",
+                          "-native-compiler", "no", str(src)],
+                         cwd=tmp, capture_output=True, check=False)
     took = time.perf_counter() - t
     if res.returncode != 0:
         raise SystemExit(f"bare coqc failed on {rec['id']}: {res.stderr[-300:]!r}")

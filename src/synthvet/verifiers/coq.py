@@ -53,6 +53,7 @@ __all__ = [
     "CoqChecker",
     "CoqOptions",
     "blank_comments_and_strings",
+    "candidate_text",
     "gate",
     "parse_assumptions",
     "parse_coqchk_summary",
@@ -307,6 +308,18 @@ def parse_imports(imports: Sequence[str]) -> list[str]:
     return sentences
 
 
+def candidate_text(proof: str, imports: Sequence[str]) -> tuple[str, list[str]]:
+    """The file compiled for the candidate, and the import sentences put in front of it.
+
+    The imports go first unless the proof already has them: a scope opened twice, or
+    before the candidate's own ``Require``, could change how its text parses.
+    """
+    own = {" ".join(x.split()) + "." for x in split_sentences(proof, strings="quotes")}
+    prepended = [line for line in imports if line not in own]
+    header = "".join(line + "\n" for line in prepended)
+    return header + proof + "\n", prepended
+
+
 # --------------------------------------------------------------------------- outputs
 
 @dataclass(frozen=True, slots=True)
@@ -527,13 +540,10 @@ class CoqChecker:
         ev = run.evidence
         ev["statement_name"] = stmt.name
         cand = tmp / "Cand.v"
-        # The imports go before the candidate unless it already has them: a scope opened
-        # twice, or before the candidate's own Require, could change how its text parses.
-        own = {" ".join(x.split()) + "." for x in split_sentences(proof, strings="quotes")}
-        header = "\n".join(line for line in imports if line not in own)
-        if header:
-            ev["imports_prepended"] = header.splitlines()
-        cand.write_text(header + ("\n" if header else "") + proof + "\n", encoding="utf-8")
+        text, prepended = candidate_text(proof, imports)
+        if prepended:
+            ev["imports_prepended"] = prepended
+        cand.write_text(text, encoding="utf-8")
 
         # native_compute would write and dynlink OCaml code; fall back to vm_compute
         # (coqchk then re-checks those conversions without the VM).
