@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from synthvet.verifiers.coq import (
     InputProblem,
     blank_comments_and_strings,
+    candidate_text,
     gate,
     parse_assumptions,
     parse_coqchk_summary,
@@ -191,3 +192,19 @@ def test_parse_coqchk_summary() -> None:
         "Constants/Inductives relying on unsafe (co)fixpoints": ["SV.Cand.loop"],
     }
     assert parse_coqchk_summary("no summary") is None
+
+
+@pytest.mark.parametrize("proof,imports,prepended", [
+    ("Theorem t : True. exact I. Qed.", ["Require Import List."], ["Require Import List."]),
+    ("Require Import List.\nTheorem t : True. exact I. Qed.", ["Require Import List."], []),
+    ("Require   Import\nList. Open Scope Z_scope.", ["Require Import List.",
+                                                    "Open Scope Z_scope."], []),
+    ("(* Require Import List. *) Theorem t : True. exact I. Qed.", ["Require Import List."],
+     ["Require Import List."]),
+    ("Require Import ZArith.", ["Require Import ZArith.", "Open Scope Z_scope."],
+     ["Open Scope Z_scope."]),
+], ids=["missing", "present", "present-other-spacing", "only-in-comment", "partly"])
+def test_candidate_text(proof: str, imports: list[str], prepended: list[str]) -> None:
+    text, got = candidate_text(proof, imports)
+    assert got == prepended
+    assert text == "".join(p + "\n" for p in prepended) + proof + "\n"
