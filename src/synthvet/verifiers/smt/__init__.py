@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 from synthvet.verifiers._process import kill_group
@@ -127,8 +128,13 @@ class SmtEngine:
 
     def _spawn(self) -> None:
         self.close()
+        # the child must import this very synthvet, installed or not
+        root = str(Path(__file__).resolve().parents[3])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (root, env.get("PYTHONPATH", "")) if p)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "synthvet.verifiers.smt._worker"],
+            [sys.executable, "-m", "synthvet.verifiers.smt._worker"], env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             # preexec_fn as in _process.run_limited; the harness worker is single-threaded
             start_new_session=True, preexec_fn=_child_setup(self.memory_mb),  # noqa: PLW1509
