@@ -91,7 +91,8 @@ def expr_equal(a: Any, b: Any, s: Settings, *, a_node: Node | None = None,
                b_node: Node | None = None) -> Outcome:
     """Compare two sympy expressions (``a`` the answer, ``b`` the reference)."""
     sp = _sp()
-    shown = {"answer_value": safe_str(a)[:300], "reference_value": safe_str(b)[:300]}
+    # sympy objects, printed once at the end by the engine (printing is costly)
+    shown: dict[str, Any] = {"answer_value": a, "reference_value": b}
     if _is_bad(a) or _is_bad(b):
         return Outcome(UNKNOWN, "none", "undefined value (nan or complex infinity)",
                        "parse_error", shown)
@@ -136,8 +137,7 @@ def _constant_equal(a: Any, b: Any, s: Settings, shown: dict[str, Any],
                        "weak_evidence", shown)
     if not (d.is_number and va.is_number and vb.is_number):
         return Outcome(UNKNOWN, "probe", "no numeric value", "weak_evidence", shown)
-    shown = {**shown, "answer_numeric": safe_str(sp.N(va, 20)),
-             "reference_numeric": safe_str(sp.N(vb, 20))}
+    shown = {**shown, "answer_numeric": sp.N(va, 20), "reference_numeric": sp.N(vb, 20)}
     scale = max(1.0, float(abs(sp.N(vb, 15)))) if vb.is_finite else 1.0
     if s.rel_tol is not None:
         tol = float(s.rel_tol) * float(abs(sp.N(vb, 30)))
@@ -248,15 +248,75 @@ def _prove_zero(d: Any, s: Settings, shown: dict[str, Any], probe_note: str) -> 
                    "weak_evidence", shown)
 
 
-def _probe_functions(a: Any, b: Any, syms: list[Any]) -> tuple[Any, Any] | None:
-    """mpmath callables for the difference and the reference (None if not compilable)."""
+def _probe_functions(a: Any, b: Any, syms: list[Any]) -> Any:
+    """A callable giving (a - b, b) at a point, evaluated with mpmath at the current
+    precision by walking the expression tree (no code generation, no printing)."""
+    d = a - b
+
+    def f(*args: Any) -> tuple[Any, Any]:
+        env = dict(zip(syms, args))
+        memo: dict[Any, Any] = {}
+        return _mp_eval(d, env, memo), _mp_eval(b, env, memo)
+
+    return f
+
+
+def _mp_functions() -> dict[Any, Any]:
+    import mpmath
+
     sp = _sp()
-    try:
-        fd = sp.lambdify(syms, a - b, modules="mpmath")
-        fb = sp.lambdify(syms, b, modules="mpmath")
-    except Exception:
-        return None
-    return fd, fb
+    return {
+        sp.exp: mpmath.exp, sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos,
+        sp.tan: mpmath.tan, sp.cot: mpmath.cot, sp.sec: mpmath.sec, sp.csc: mpmath.csc,
+        sp.asin: mpmath.asin, sp.acos: mpmath.acos, sp.atan: mpmath.atan,
+        sp.sinh: mpmath.sinh, sp.cosh: mpmath.cosh, sp.tanh: mpmath.tanh,
+        sp.Abs: abs, sp.floor: mpmath.floor, sp.ceiling: mpmath.ceil,
+        sp.factorial: lambda v: mpmath.gamma(v + 1),
+    }
+
+
+_MP_FUNCS: dict[Any, Any] = {}
+
+
+def _mp_eval(e: Any, env: dict[Any, Any], memo: dict[Any, Any]) -> Any:
+    """Evaluate a sympy expression with mpmath; raise for anything not covered."""
+    import mpmath
+
+    sp = _sp()
+    if e in memo:
+        return memo[e]
+    if e.is_Symbol:
+        v = env[e]
+    elif e.is_Rational:
+        v = mpmath.mpf(int(e.p)) / int(e.q)
+    elif e is sp.pi:
+        v = +mpmath.pi
+    elif e is sp.E:
+        v = +mpmath.e
+    elif e is sp.I:
+        v = mpmath.mpc(0, 1)
+    elif e.is_Add:
+        v = mpmath.fsum(_mp_eval(t, env, memo) for t in e.args)
+    elif e.is_Mul:
+        v = mpmath.fprod(_mp_eval(t, env, memo) for t in e.args)
+    elif e.is_Pow:
+        base = _mp_eval(e.base, env, memo)
+        ex = e.exp
+        if ex.is_Integer:
+            v = base ** int(ex)
+        elif ex == sp.S.Half:
+            v = mpmath.sqrt(base)
+        else:
+            v = mpmath.power(base, _mp_eval(ex, env, memo))
+    else:
+        if not _MP_FUNCS:
+            _MP_FUNCS.update(_mp_functions())
+        fn = _MP_FUNCS.get(e.func)
+        if fn is None or len(e.args) != 1:
+            raise ValueError(f"no mpmath evaluation for {e.func}")
+        v = fn(_mp_eval(e.args[0], env, memo))
+    memo[e] = v
+    return v
 
 
 def _function_equal(a: Any, b: Any, s: Settings, shown: dict[str, Any]) -> Outcome:
@@ -278,7 +338,7 @@ def _function_equal(a: Any, b: Any, s: Settings, shown: dict[str, Any]) -> Outco
             if funcs is not None:
                 with mpmath.workdps(digits):
                     args = [mpmath.mpf(int(v.p)) / int(v.q) for v in point.values()]
-                    dv_m, bv_m = funcs[0](*args), funcs[1](*args)
+                    dv_m, bv_m = funcs(*args)
                     if not all(mpmath.isfinite(v) for v in (dv_m, bv_m)):
                         continue
                     dv_abs, bv_abs = float(abs(dv_m)), float(abs(bv_m))

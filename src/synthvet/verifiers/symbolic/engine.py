@@ -127,9 +127,13 @@ def _up_to_constant(ans: Value, ref: Value, s: Settings) -> Outcome | None:
                        f"{len(vars_)} variables", "weak_evidence",
                        {"answer": ans.show(), "reference": ref.show()})
     x = next(iter(vars_))
-    out = expr_equal(sp.diff(a_base, x), sp.diff(base, x), s)
-    ev = {**out.evidence, "answer": ans.show(), "reference": ref.show(),
-          "compared": f"d/d{x} of both (equal up to a constant)"}
+    ev0 = {"answer": ans.items[0], "reference": ref.items[0]}
+    gap = a_base - base
+    if x not in gap.free_symbols:
+        return Outcome(EQUAL, "up_to_constant", f"the difference from the reference is "
+                       f"free of {x} (a constant)", evidence={**ev0, "difference": gap})
+    out = expr_equal(sp.diff(gap, x), sp.Integer(0), s)
+    ev = {**out.evidence, **ev0, "compared": f"d/d{x} of (answer - reference) with 0"}
     return Outcome(out.status, "up_to_constant+" + out.method,
                    f"up to a constant: {out.detail}", out.reason, ev)
 
@@ -154,10 +158,44 @@ def _rounding_target(ans: Value, ref: Value, forms: Sequence[FormSpec]) -> Value
     return Value("expr", (sp.Rational(vals[0].numerator, vals[0].denominator),))
 
 
+def _jsonable(value: Any, memo: dict[int, str]) -> Any:
+    """Evidence values as JSON: sympy objects printed once each, texts truncated."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= 300 else value[:299] + "…"
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, memo) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, memo) for v in value[:50]]
+    if isinstance(value, Value):
+        if value.kind == "expr":
+            return _jsonable(value.items[0], memo)
+        key = id(value)
+        if key not in memo:
+            memo[key] = value.show()
+        return memo[key]
+    key = id(value)
+    if key not in memo:
+        text = safe_str(value)
+        memo[key] = text if len(text) <= 300 else text[:299] + "…"
+    return memo[key]
+
+
 def verify_answer(answer: Any, *, reference: Any = None, task: Any = None,
                   forms: Sequence[FormSpec] = (), tolerance: Fraction | None = None,
                   settings: Settings) -> Outcome:
-    """Check one claimed answer. Raises nothing for bad input: it becomes ``unknown``."""
+    """Check one claimed answer. Raises nothing for bad input: it becomes ``unknown``.
+
+    The outcome's evidence is JSON-ready (sympy objects printed)."""
+    out = _verify(answer, reference=reference, task=task, forms=forms, tolerance=tolerance,
+                  settings=settings)
+    return Outcome(out.status, out.method, out.detail, out.reason,
+                   _jsonable(out.evidence, {}))
+
+
+def _verify(answer: Any, *, reference: Any, task: Any, forms: Sequence[FormSpec],
+            tolerance: Fraction | None, settings: Settings) -> Outcome:
     s = settings if tolerance is None else Settings(
         rel_tol=tolerance, probe_points=settings.probe_points,
         probe_digits=settings.probe_digits, seed=settings.seed,
@@ -188,9 +226,9 @@ def verify_answer(answer: Any, *, reference: Any = None, task: Any = None,
             if target is not None:
                 out = Outcome(out.status, "rounded_reference+" + out.method,
                               f"against the reference rounded as required: {out.detail}",
-                              out.reason, {**out.evidence, "rounded_reference": target.show()})
+                              out.reason, {**out.evidence, "rounded_reference": target})
         out = Outcome(out.status, out.method, out.detail, out.reason,
-                      {"answer_parsed": ans.show(), "reference_parsed": ref.show(),
+                      {"answer_parsed": ans, "reference_parsed": ref,
                        **out.evidence})
         results.append(_apply_forms(out, forms, ans))
     if task is not None:
@@ -202,7 +240,7 @@ def verify_answer(answer: Any, *, reference: Any = None, task: Any = None,
             return Outcome(UNKNOWN, "task", f"task not parsed: {exc}", "parse_error")
         if task.get("kind") != "identity":
             out = Outcome(out.status, out.method, out.detail, out.reason,
-                          {"answer_parsed": ans.show(), **out.evidence})
+                          {"answer_parsed": ans, **out.evidence})
         results.append(_apply_forms(out, forms, ans) if task.get("kind") != "identity"
                        else out)
     if not results:

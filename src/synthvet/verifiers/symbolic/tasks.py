@@ -114,8 +114,8 @@ def check_task(task: Any, answer: Value, answer_raw: Any, s: Settings) -> Outcom
                        evidence={"answer": answer.show()})
     claim = answer.items[0]
     out = expr_equal(sp.diff(claim, x), f, s)
-    ev = {**out.evidence, "claim": safe_str(claim)[:300], "integrand": safe_str(f)[:300],
-          "derivative_of_claim": safe_str(sp.diff(claim, x))[:300]}
+    ev = {**out.evidence, "claim": claim, "integrand": f,
+          "derivative_of_claim": sp.diff(claim, x)}
     return Outcome(out.status, "differentiate+" + out.method,
                    f"derivative of the claim vs the integrand: {out.detail}", out.reason, ev)
 
@@ -123,7 +123,7 @@ def check_task(task: Any, answer: Value, answer_raw: Any, s: Settings) -> Outcom
 def _expect_expr(answer: Value, target: Any, s: Settings, what: str) -> Outcome:
     out = compare_values(answer, Value("expr", (target,)), s)
     return Outcome(out.status, out.method, f"claim vs {what}: {out.detail}", out.reason,
-                   {**out.evidence, "expected": safe_str(target)[:300]})
+                   {**out.evidence, "expected": target})
 
 
 def _truth(raw: Any) -> bool | None:

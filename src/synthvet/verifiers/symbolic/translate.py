@@ -76,6 +76,10 @@ def safe_str(obj: Any) -> str:
     if isinstance(obj, str):
         return obj
     try:
+        if hasattr(obj, "free_symbols"):  # sympy: unsorted printing is much faster
+            from sympy import sstr
+
+            return sstr(obj, order="none")
         return str(obj)
     except (ValueError, RecursionError):
         p, q = getattr(obj, "p", None), getattr(obj, "q", None)
