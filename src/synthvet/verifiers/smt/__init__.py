@@ -75,24 +75,31 @@ def _result(outcome: str, reason: str, detail: str, **evidence: Any) -> dict[str
 def _child_setup(memory_mb: int | None) -> Any:
     """In the solver process before exec: a soft address-space limit, and death with the
     parent (PR_SET_PDEATHSIG) so that a harness worker SIGKILLed for a hung check does
-    not leave a solver computing; an idle solver also exits on the EOF of its stdin."""
+    not leave a solver computing; an idle solver also exits on the EOF of its stdin.
+
+    Everything is imported and looked up here, in the parent: between fork and exec the
+    child must not import (another thread may have held the import lock at the fork).
+    """
+    import ctypes
+    import resource
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the stdin EOF still ends the solver
+        prctl = None
+    soft = None
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if memory_mb is not None:
+        soft = memory_mb * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
 
     def setup() -> None:
-        import resource
-
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if memory_mb is not None:
-            _, hard = resource.getrlimit(resource.RLIMIT_AS)
-            soft = memory_mb * 1024 * 1024
-            if hard != resource.RLIM_INFINITY:
-                soft = min(soft, hard)
+        if soft is not None:
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-        except (OSError, AttributeError):
-            pass
+        if prctl is not None:
+            prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 
     return setup
 
