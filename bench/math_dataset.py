@@ -239,7 +239,7 @@ def build_pairs(seed: int = 1234, per_dataset: int = 40) -> list[Pair]:
             ref = str(it["answer"]).strip()
             if "Integral" in ref:  # reasoning_gym left the integral unevaluated
                 continue
-            body = ref[:-4] if ref.endswith(" + C") else ref
+            body = ref.removesuffix(" + C")
             try:
                 expr = sp.sympify(body, locals={"x": x, "X": sp.Symbol("X")})
             except (sp.SympifyError, TypeError, SyntaxError):
@@ -277,6 +277,5 @@ def _check_labels(pairs: list[Pair]) -> None:
 if __name__ == "__main__":
     out = build_pairs()
     with open(sys.argv[1] if len(sys.argv) > 1 else "/dev/stdout", "w") as fh:
-        for pair in out:
-            fh.write(json.dumps(pair) + "\n")
+        fh.writelines(json.dumps(pair) + "\n" for pair in out)
     print(f"{len(out)} pairs", file=sys.stderr)

@@ -26,7 +26,7 @@ from synthvet.verifiers.symbolic.bounded import Bounded, run_bounded
 from synthvet.verifiers.symbolic.parse import Node, ParseError
 from synthvet.verifiers.symbolic.translate import Value, interval, safe_str
 
-__all__ = ["Outcome", "Settings", "compare_values", "expr_equal", "decimal_ulp"]
+__all__ = ["Outcome", "Settings", "compare_values", "decimal_ulp", "expr_equal"]
 
 EQUAL, DIFFERENT, UNKNOWN = "equal", "different", "unknown"
 
@@ -90,7 +90,6 @@ def _is_bad(x: Any) -> bool:
 def expr_equal(a: Any, b: Any, s: Settings, *, a_node: Node | None = None,
                b_node: Node | None = None) -> Outcome:
     """Compare two sympy expressions (``a`` the answer, ``b`` the reference)."""
-    sp = _sp()
     # sympy objects, printed once at the end by the engine (printing is costly)
     shown: dict[str, Any] = {"answer_value": a, "reference_value": b}
     if _is_bad(a) or _is_bad(b):

@@ -9,6 +9,7 @@ folded in here: a value-equal answer in the wrong form is ``different`` with rea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -27,7 +28,7 @@ from synthvet.verifiers.symbolic.parse import Node, ParseError, parse_answer
 from synthvet.verifiers.symbolic.tasks import TaskError, check_task
 from synthvet.verifiers.symbolic.translate import Value, safe_str, to_value
 
-__all__ = ["verify_answer", "parse_value", "ENGINE_VERSION"]
+__all__ = ["ENGINE_VERSION", "parse_value", "verify_answer"]
 
 #: Bump when any parsing or comparison rule changes a result.
 ENGINE_VERSION = "1"
@@ -43,7 +44,7 @@ def parse_value(text: Any, what: str) -> Value:
     if isinstance(text, int):
         text = str(text)
     elif isinstance(text, float):
-        if text != text or text in (float("inf"), float("-inf")):
+        if not math.isfinite(text):
             raise ParseError(f"{what} is not a finite number")
         text = repr(text)
     if not isinstance(text, str):

@@ -60,15 +60,11 @@ def _clean(ans: str) -> str:
         a = a.strip()
         if a.endswith(".") and not re.search(r"\d\.$", a):
             a = a[:-1].rstrip()
-        if a.startswith("**") and a.endswith("**") and len(a) > 4:
-            a = a[2:-2]
-        elif a.startswith("$$") and a.endswith("$$") and len(a) > 4:
+        if a.startswith("**") and a.endswith("**") and len(a) > 4 or a.startswith("$$") and a.endswith("$$") and len(a) > 4:
             a = a[2:-2]
         elif a.startswith("$") and a.endswith("$") and len(a) > 2:
             a = a[1:-1]
-        elif a.startswith("\\(") and a.endswith("\\)"):
-            a = a[2:-2]
-        elif a.startswith("\\[") and a.endswith("\\]"):
+        elif a.startswith("\\(") and a.endswith("\\)") or a.startswith("\\[") and a.endswith("\\]"):
             a = a[2:-2]
     a = a.strip()
     if a.endswith(".") and not re.search(r"\d\.$", a):

@@ -38,7 +38,7 @@ from typing import Any
 
 from synthvet.verifiers.symbolic.parse import Node
 
-__all__ = ["FormSpec", "FormResult", "parse_form", "check_form", "rounded_values", "FORMS"]
+__all__ = ["FORMS", "FormResult", "FormSpec", "check_form", "parse_form", "rounded_values"]
 
 FORMS = ("lowest_terms", "integer", "factored", "prime_factorization", "simplest_radical",
          "sig_figs", "decimal_places")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Node", "ParseError", "parse_answer", "MAX_LENGTH"]
+__all__ = ["MAX_LENGTH", "Node", "ParseError", "parse_answer"]
 
 #: Longer answers are not parsed (a final answer is short; a long one is a runaway risk).
 MAX_LENGTH = 2000
@@ -394,15 +394,8 @@ class _Parser:
                 return False
             if cmd == "{":
                 return False
-            if "\\" + cmd in _REL_WORDS or cmd in (
-                "cdot", "times", "div", "pm", "mp", "cup", "cap", "setminus", "in", "right",
-                "end", "approx", "}", ")", "]", "\\", "rvert", "rVert", "rangle", "to",
-            ):
-                return False
-            return True
-        if c == "{" and self.latex:
-            return True
-        return False
+            return not ("\\" + cmd in _REL_WORDS or cmd in ("cdot", "times", "div", "pm", "mp", "cup", "cap", "setminus", "in", "right", "end", "approx", "}", ")", "]", "\\", "rvert", "rVert", "rangle", "to"))
+        return bool(c == "{" and self.latex)
 
     def parse_factor(self) -> Node:
         self.enter()
@@ -792,10 +785,10 @@ class _Parser:
                 continue
             row.append(self.parse_item())
             if self.eat("&"):
-                if self.startswith("&") or self.startswith("\\\\") or self.startswith("\\end"):
+                if self.startswith(("&", "\\\\", "\\end")):
                     raise self.fail("empty matrix cell")
                 continue
-            if not (self.startswith("\\\\") or self.startswith("\\end")):
+            if not (self.startswith(("\\\\", "\\end"))):
                 raise self.fail("bad matrix cell")
         if row:
             rows.append(tuple(row))

@@ -39,7 +39,7 @@ from synthvet.verifiers.symbolic.compare import (
 from synthvet.verifiers.symbolic.parse import ParseError, parse_answer
 from synthvet.verifiers.symbolic.translate import Value, safe_str, to_value
 
-__all__ = ["TaskError", "check_task", "KINDS", "parse_task_expr"]
+__all__ = ["KINDS", "TaskError", "check_task", "parse_task_expr"]
 
 KINDS = ("solve", "antiderivative", "derivative", "evaluate", "identity")
 _MAX_DEGREE = 60

@@ -17,7 +17,7 @@ from typing import Any
 
 from synthvet.verifiers.symbolic.parse import Node, ParseError
 
-__all__ = ["Value", "to_value", "to_expr", "to_set", "interval", "safe_str", "MAX_BITS"]
+__all__ = ["MAX_BITS", "Value", "interval", "safe_str", "to_expr", "to_set", "to_value"]
 
 #: Largest exact integer (in bits) an answer may denote; beyond it we do not compute.
 MAX_BITS = 200_000
