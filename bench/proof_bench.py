@@ -30,7 +30,7 @@ from _report import table, write_section
 from synthvet.domains.proof import ProofDomain
 from synthvet.model import Limits, Status
 from synthvet.testing import make_record
-from synthvet.verifiers.coq import candidate_text, parse_imports
+from synthvet.verifiers.coq import candidate_text, parse_imports, parse_statement
 
 GOLDEN = ROOT / "fixtures" / "proof" / "coq.jsonl"
 
@@ -50,7 +50,9 @@ def bare_coqc(rec: dict[str, Any], tmp: Path) -> float:
     imports = rec.get("imports") or []
     imports = [imports] if isinstance(imports, str) else imports
     src = tmp / "P.v"
-    src.write_text(candidate_text(rec["proof"], parse_imports(imports))[0], encoding="utf-8")
+    text, _ = candidate_text(rec["proof"], parse_imports(imports),
+                             parse_statement(rec["statement"]).text)
+    src.write_text(text, encoding="utf-8")
     t = time.perf_counter()
     # the same native-compiler switch as synthvet (native_compute cannot work here)
     res = subprocess.run(["coqc", "-q", "-w", "-deprecated-native-compiler-option",

@@ -203,8 +203,11 @@ def test_parse_coqchk_summary() -> None:
      ["Require Import List."]),
     ("Require Import ZArith.", ["Require Import ZArith.", "Open Scope Z_scope."],
      ["Open Scope Z_scope."]),
-], ids=["missing", "present", "present-other-spacing", "only-in-comment", "partly"])
+    ("(* script only *) Proof. exact I. Qed.", [], ["Theorem t : True."]),
+    ("Proofs_are_fun. Theorem t : True. exact I. Qed.", [], []),
+], ids=["missing", "present", "present-other-spacing", "only-in-comment", "partly",
+        "script-only", "not-a-script"])
 def test_candidate_text(proof: str, imports: list[str], prepended: list[str]) -> None:
-    text, got = candidate_text(proof, imports)
+    text, got = candidate_text(proof, imports, "Theorem t : True")
     assert got == prepended
     assert text == "".join(p + "\n" for p in prepended) + proof + "\n"

@@ -216,6 +216,11 @@ class Statement:
     name: str
     rest: str
 
+    @property
+    def text(self) -> str:
+        """The header as one sentence (comments dropped, strings kept)."""
+        return f"{self.keyword} {self.name} {self.rest}."
+
 
 class InputProblem(ValueError):
     """A record field that cannot be used as given (the verdict is ``needs_review``)."""
@@ -308,14 +313,22 @@ def parse_imports(imports: Sequence[str]) -> list[str]:
     return sentences
 
 
-def candidate_text(proof: str, imports: Sequence[str]) -> tuple[str, list[str]]:
-    """The file compiled for the candidate, and the import sentences put in front of it.
+def candidate_text(proof: str, imports: Sequence[str], statement: str | None = None
+                   ) -> tuple[str, list[str]]:
+    """The file compiled for the candidate, and the sentences put in front of it.
 
     The imports go first unless the proof already has them: a scope opened twice, or
-    before the candidate's own ``Require``, could change how its text parses.
+    before the candidate's own ``Require``, could change how its text parses. A proof
+    that is only a script (its first sentence is ``Proof``) gets the ``statement`` in
+    front of it; the harness then compares what was proved with the pinned statement as
+    for any other candidate, so this is a convenience, not a trust.
     """
-    own = {" ".join(x.split()) + "." for x in split_sentences(proof, strings="quotes")}
+    sentences = split_sentences(proof, strings="quotes")
+    own = {" ".join(x.split()) + "." for x in sentences}
     prepended = [line for line in imports if line not in own]
+    if statement is not None and sentences and re.match(r"Proof\b", sentences[0]):
+        head = statement.strip()
+        prepended.append(head if head.endswith(".") else head + ".")
     header = "".join(line + "\n" for line in prepended)
     return header + proof + "\n", prepended
 
@@ -540,9 +553,9 @@ class CoqChecker:
         ev = run.evidence
         ev["statement_name"] = stmt.name
         cand = tmp / "Cand.v"
-        text, prepended = candidate_text(proof, imports)
+        text, prepended = candidate_text(proof, imports, stmt.text)
         if prepended:
-            ev["imports_prepended"] = prepended
+            ev["prepended"] = prepended
         cand.write_text(text, encoding="utf-8")
 
         # native_compute would write and dynlink OCaml code; fall back to vm_compute
