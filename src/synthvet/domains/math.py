@@ -170,7 +170,9 @@ class MathDomain:
         out = verify_answer(answer, reference=reference,
                             task=dict(task) if task is not None else None, forms=forms,
                             tolerance=tolerance, settings=settings)
-        evidence = {**extra, "method": out.method, **out.evidence}
+        shown_answer = answer if isinstance(answer, str) else repr(answer)
+        evidence = {**extra, "answer_text": shown_answer[:300], "method": out.method,
+                    **out.evidence}
         if out.status == EQUAL:
             return verified("answer_matches", out.detail, evidence)
         if out.status == DIFFERENT:

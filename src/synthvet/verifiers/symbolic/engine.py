@@ -191,8 +191,12 @@ def verify_answer(answer: Any, *, reference: Any = None, task: Any = None,
     The outcome's evidence is JSON-ready (sympy objects printed)."""
     out = _verify(answer, reference=reference, task=task, forms=forms, tolerance=tolerance,
                   settings=settings)
-    return Outcome(out.status, out.method, out.detail, out.reason,
-                   _jsonable(out.evidence, {}))
+    ev = dict(out.evidence)
+    for side in ("answer", "reference"):  # drop values that repeat the parsed forms
+        parsed, value = ev.get(f"{side}_parsed"), ev.get(f"{side}_value")
+        if isinstance(parsed, Value) and parsed.kind == "expr" and value is parsed.items[0]:
+            del ev[f"{side}_value"]
+    return Outcome(out.status, out.method, out.detail, out.reason, _jsonable(ev, {}))
 
 
 def _verify(answer: Any, *, reference: Any, task: Any, forms: Sequence[FormSpec],

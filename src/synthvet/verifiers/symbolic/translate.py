@@ -84,8 +84,14 @@ def safe_str(obj: Any) -> str:
     except (ValueError, RecursionError):
         p, q = getattr(obj, "p", None), getattr(obj, "q", None)
         if isinstance(p, int) and isinstance(q, int):
+            try:
+                from sympy import N
+
+                approx = f" ≈ {N(obj, 15)}"
+            except Exception:
+                approx = ""
             return f"<rational with {p.bit_length()}-bit numerator, {q.bit_length()}-bit " \
-                   "denominator>"
+                   f"denominator{approx}>"
         return f"<{type(obj).__name__} too large to print>"
 
 
