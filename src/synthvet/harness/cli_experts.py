@@ -44,10 +44,13 @@ def review_export(run_dir: str, fmt: str, out: str) -> None:
 @click.option("--config", "config_path", metavar="FILE",
               help="Config file, to find [run] ledger (default: ./synthvet.toml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@click.option("--users", "users_path", metavar="FILE",
+              help="Label Studio user list (saved GET /api/users) to turn the user numbers "
+                   "in its exports into e-mails.")
 @click.option("--strict", is_flag=True,
               help="Exit 1 when a decision could not be placed or decisions conflict.")
 def review_import(file: str, ledger_path: str | None, config_path: str | None, as_json: bool,
-                  strict: bool) -> None:
+                  users_path: str | None, strict: bool) -> None:
     """Read expert decisions (Label Studio export or JSONL) into the ledger.
 
     JSONL lines: {"id", "decision": "accept"|"reject", "reviewer", "note"}. Ids the ledger
@@ -55,13 +58,14 @@ def review_import(file: str, ledger_path: str | None, config_path: str | None, a
     """
     from synthvet.harness.config import load_config
     from synthvet.harness.ledger import Ledger
-    from synthvet.harness.review import import_decisions, parse_decisions, summarize
+    from synthvet.harness.review import import_decisions, load_users, parse_decisions, summarize
 
     if ledger_path is None:
         ledger_path = load_config(config_path).ledger_path
-    parse_decisions(file)  # fail on a malformed file before creating any ledger
+    users = load_users(users_path) if users_path else None
+    parse_decisions(file, users=users)  # fail on a malformed file before opening the ledger
     with Ledger(ledger_path) as ledger:
-        report = import_decisions(file, ledger)
+        report = import_decisions(file, ledger, users=users)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -195,7 +195,8 @@ def _heatmap(name: str, domains: Sequence[str], values: Sequence[str],
             total = sum(counts.get(s, 0) for s in STATUSES)
             if not total:
                 out.append(f'<rect x="{x + 2}" y="{y + 2}" width="{cell_w - 4}" '
-                           f'height="{cell_h - 4}" fill="#f4f6f8" rx="3"/>')
+                           f'height="{cell_h - 4}" fill="none" stroke="#d8dde2" '
+                           f'stroke-dasharray="4 3" rx="3"><title>no records</title></rect>')
                 continue
             rate = counts.get("verified", 0) / total
             tip = ", ".join(f"{counts.get(s, 0)} {LABELS[s]}" for s in STATUSES)
@@ -412,15 +413,32 @@ def _section_policy(run: RunData) -> str:
     return "".join(parts)
 
 
+def _spread(rows: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
+    """Up to ``cap`` rows, taken round-robin over reasons (each in input order), so one
+    frequent reason does not hide the others; returned in input order."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, v in enumerate(rows):
+        groups[str(v.get("reason"))].append(i)
+    chosen: list[int] = []
+    queues = [list(reversed(g)) for g in groups.values()]
+    while len(chosen) < cap and any(queues):
+        for q in queues:
+            if q and len(chosen) < cap:
+                chosen.append(q.pop())
+    return [rows[i] for i in sorted(chosen)]
+
+
 def _section_samples(run: RunData, status: str) -> str:
-    chosen = [v for v in run.verdicts if v.get("status") == status]
-    if not chosen:
+    every = [v for v in run.verdicts if v.get("status") == status]
+    if not every:
         return f'<p class="muted">No {LABELS[status]} records.</p>'
-    out = [f'<p class="muted">{len(chosen)} record(s); the first {min(len(chosen), SAMPLE_CAP)} '
-           f"in input order.</p>" if len(chosen) > SAMPLE_CAP else "",
-           ('<table><tr><th>id</th><th>domain</th><th>where</th><th>reason</th><th>detail and '
-           "evidence</th></tr>")]
-    for v in chosen[:SAMPLE_CAP]:
+    chosen = _spread(every, SAMPLE_CAP)
+    reasons = len({str(v.get("reason")) for v in every})
+    out = [f'<p class="muted">{len(every)} record(s); {len(chosen)} shown, spread over their '
+           f"{reasons} reason(s), in input order.</p>" if len(every) > SAMPLE_CAP else "",
+           '<table><tr><th>id</th><th>domain</th><th>where</th><th>reason</th><th>detail and '
+           "evidence</th></tr>"]
+    for v in chosen:
         where = f"{v.get('source', '')}:{v.get('line', '')}"
         record = run.original(v)
         body = [f"{_e(v.get('detail', ''))}",
@@ -458,7 +476,7 @@ def render_html(run: RunData) -> str:
 <style>{CSS}</style></head>
 <body><main>
 <h1>synthvet report</h1>
-<p class="lead">Run folder <code>{_e(run.path)}</code>. Only <b>verified</b> records are
+<p class="lead">Run folder <code>{_e(run.path.name)}</code>. Only <b>verified</b> records are
 training-ready; <b>refuted</b> were shown wrong; <b>needs review</b> wait for an expert.</p>
 <section id="summary">{_section_summary(run)}</section>
 {body}

@@ -13,8 +13,9 @@ checker's messages) and, when policy moved a verified record, what the machine s
   An expert fills in ``decision`` (``"accept"`` or ``"reject"``), ``reviewer`` and
   ``note``, and the same file imports back; lines left undecided are skipped.
 * ``label-studio``: a JSON task list (``data`` holds the record, reason and evidence as
-  text; the machine's findings are ``predictions``, i.e. pre-annotations) and, beside
-  it, ``<stem>.label_config.xml``, the labeling config to create the project with.
+  text, plus ``record_id`` and ``content_key`` to bring decisions home; the machine's
+  findings are ``predictions``, i.e. pre-annotations) and, beside it,
+  ``<stem>.label_config.xml``, the labeling config to create the project with.
 
 Back (:func:`import_decisions`): a Label Studio export (``JSON`` or ``JSON_MIN``) or
 JSONL lines ``{"id", "decision", "reviewer", "note"}`` (optionally ``content_key``,
@@ -47,6 +48,7 @@ __all__ = [
     "import_decisions",
     "label_config",
     "parse_decisions",
+    "load_users",
 ]
 
 FORMATS = ("jsonl", "label-studio")
@@ -137,6 +139,8 @@ def _ls_task(item: Mapping[str, Any], version: str) -> dict[str, Any]:
     where = f"{item.get('source')}:{item.get('line')}"
     data = {
         "id": item.get("id"),
+        # also under a name of its own: Label Studio's JSON_MIN export puts its task id in "id"
+        "record_id": item.get("id"),
         "content_key": item.get("content_key"),
         "domain": item.get("domain"),
         "reason": item.get("reason"),
@@ -301,21 +305,29 @@ def _jsonl_decisions(path: Path, report: ImportReport) -> list[IncomingDecision]
     return out
 
 
-def _ls_reviewer(annotation: Mapping[str, Any]) -> str:
-    who = annotation.get("completed_by")
+def _ls_user(who: Any, users: Mapping[str, str]) -> str | None:
+    """A person from Label Studio's user field: an e-mail as is, a user number through
+    ``users`` (id -> e-mail), else ``label-studio user <n>``."""
     if isinstance(who, Mapping):
         for key in ("email", "username"):
             if who.get(key):
                 return str(who[key])
-        if who.get("id") is not None:
-            return f"label-studio user {who['id']}"
+        who = who.get("id")
+    if who is None or who == "":
+        return None
+    if isinstance(who, str) and not who.strip().isdigit():
+        return who.strip()
+    return users.get(str(who).strip()) or f"label-studio user {str(who).strip()}"
+
+
+def _ls_reviewer(annotation: Mapping[str, Any], users: Mapping[str, str]) -> str:
+    who = _ls_user(annotation.get("completed_by"), users)
+    if who is not None and not who.startswith("label-studio user"):
+        return who
     name = annotation.get("created_username")
-    if isinstance(name, str) and name.strip():
-        # Label Studio writes "email, user-id"
-        return name.split(",")[0].strip() or name
-    if who is not None:
-        return f"label-studio user {who}"
-    return "label-studio"
+    if isinstance(name, str) and "@" in name:
+        return name.split(",")[0].strip()  # Label Studio writes "email, user-id"
+    return who or "label-studio"
 
 
 def _ls_result(result: Any) -> tuple[Any, str]:
@@ -332,7 +344,8 @@ def _ls_result(result: Any) -> tuple[Any, str]:
     return decision, "\n".join(n for n in notes if n)
 
 
-def _ls_decisions(path: Path, tasks: list[Any], report: ImportReport) -> list[IncomingDecision]:
+def _ls_decisions(path: Path, tasks: list[Any], report: ImportReport,
+                  users: Mapping[str, str]) -> list[IncomingDecision]:
     out = []
     for index, task in enumerate(tasks):
         if not isinstance(task, Mapping):
@@ -355,19 +368,21 @@ def _ls_decisions(path: Path, tasks: list[Any], report: ImportReport) -> list[In
                     report.skipped.append(f"{where} has no accept/reject choice")
                     continue
                 out.append(_ls_incoming(data, _decision_value(raw, where), note,
-                                        _ls_reviewer(ann),
+                                        _ls_reviewer(ann, users),
                                         str(ann.get("updated_at") or ann.get("created_at")
                                             or _now()),
                                         f"label-studio:{path.name}:{task_ref}:"
                                         f"annotation {ann.get('id')}", where))
-        else:  # JSON_MIN: the task's data fields and each control's value, flat
+        else:  # JSON_MIN: the task's data fields and each control's value, flat; its "id"
+            # is Label Studio's task id, so the record's id is read from "record_id"
             where = f"{path}: {task_ref}"
             raw = task.get("decision")
             if raw is None:
                 report.skipped.append(f"{where} has no decision")
                 continue
-            out.append(_ls_incoming(task, _decision_value(raw, where), _text(task.get("note")),
-                                    str(task.get("annotator") or "label-studio"),
+            flat = {k: v for k, v in task.items() if k != "id"}
+            out.append(_ls_incoming(flat, _decision_value(raw, where), _text(task.get("note")),
+                                    _ls_user(task.get("annotator"), users) or "label-studio",
                                     str(task.get("updated_at") or task.get("created_at")
                                         or _now()),
                                     f"label-studio:{path.name}:{task_ref}", where))
@@ -376,7 +391,7 @@ def _ls_decisions(path: Path, tasks: list[Any], report: ImportReport) -> list[In
 
 def _ls_incoming(data: Mapping[str, Any], decision: Literal["accept", "reject"], note: str,
                  reviewer: str, decided_at: str, origin: str, where: str) -> IncomingDecision:
-    record_id = data.get("id")
+    record_id = data.get("record_id", data.get("id"))
     if (record_id is None or record_id == "") and not data.get("content_key"):
         raise UsageError(f"{where}: the task's data has neither \"id\" nor \"content_key\"; "
                          f"was it exported by `synthvet review export --format label-studio`?")
@@ -388,10 +403,11 @@ def _ls_incoming(data: Mapping[str, Any], decision: Literal["accept", "reject"],
     )
 
 
-def parse_decisions(path: Path | str, report: ImportReport | None = None
-                    ) -> list[IncomingDecision]:
+def parse_decisions(path: Path | str, report: ImportReport | None = None, *,
+                    users: Mapping[str, str] | None = None) -> list[IncomingDecision]:
     """Read every decision in ``path`` (format detected: a JSON list is a Label Studio
-    export, anything else JSON Lines). Nothing is written.
+    export, anything else JSON Lines). Nothing is written. ``users`` maps Label Studio
+    user numbers to names (see :func:`load_users`): its exports name annotators by number.
 
     Raises:
         InputError: the file cannot be read or parsed.
@@ -412,7 +428,7 @@ def parse_decisions(path: Path | str, report: ImportReport | None = None
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: looks like a Label Studio export (a JSON list) but is "
                              f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
-        return _ls_decisions(path, tasks, report)
+        return _ls_decisions(path, tasks, report, users or {})
     return _jsonl_decisions(path, report)
 
 
@@ -438,14 +454,42 @@ def _resolve(ledger: DecisionLedger, d: IncomingDecision) -> tuple[str, str] | s
     return keys[0]
 
 
-def import_decisions(path: Path | str, ledger: DecisionLedger) -> ImportReport:
+def load_users(path: Path | str) -> dict[str, str]:
+    """User number -> e-mail, from Label Studio's user list (``GET /api/users``, saved as
+    JSON: a list of ``{"id", "email", ...}``) or a plain ``{"1": "ann@lab"}`` object.
+
+    Raises:
+        InputError: the file cannot be read or has neither shape.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read the Label Studio user list {str(path)!r}: {exc}") from exc
+    if isinstance(data, Mapping) and isinstance(data.get("results"), list):
+        data = data["results"]
+    if isinstance(data, list):
+        out = {str(u["id"]): str(u.get("email") or u.get("username") or u["id"])
+               for u in data if isinstance(u, Mapping) and "id" in u}
+    elif isinstance(data, Mapping):
+        out = {str(k): str(v) for k, v in data.items()}
+    else:
+        out = {}
+    if not out:
+        raise InputError(f"{str(path)!r} holds no users: save the output of Label Studio's "
+                         f"GET /api/users, or write {{\"<user id>\": \"<e-mail>\"}}")
+    return out
+
+
+def import_decisions(path: Path | str, ledger: DecisionLedger, *,
+                     users: Mapping[str, str] | None = None) -> ImportReport:
     """Read decisions from ``path`` and write them into ``ledger`` (see the module doc).
 
     The whole file is parsed before anything is written, so a malformed file writes
     nothing.
     """
     report = ImportReport()
-    incoming = parse_decisions(path, report)
+    incoming = parse_decisions(path, report, users=users)
     placed: list[tuple[IncomingDecision, str, str]] = []
     for d in incoming:
         where = _resolve(ledger, d)
