@@ -22,6 +22,7 @@ __all__ = ["MAX_BITS", "Value", "interval", "safe_str", "to_expr", "to_set", "to
 #: Largest exact integer (in bits) an answer may denote; beyond it we do not compute.
 MAX_BITS = 200_000
 _MAX_FACTORIAL = 5000
+_MAX_SYMBOLIC_POWER = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +279,9 @@ def _power(base: Any, exp: Any) -> Any:
             raise ParseError("negative base with fractional exponent (principal or real root?)")
     if exp.is_Number and not exp.is_finite:
         raise ParseError("infinite exponent")
+    if not base.is_number and exp.is_Integer and abs(exp) > _MAX_SYMBOLIC_POWER:
+        # (x+y)^100000 would make every polynomial routine expand it: refuse up front
+        raise ParseError("power of an expression too large to handle")
     if base.is_Integer and exp.is_Number is False and exp.is_number:
         # 2^(2^(2^10)): evaluate the exponent's size before sympy tries
         try:
