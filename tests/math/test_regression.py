@@ -91,6 +91,8 @@ ROWS: list[tuple[str, str, str, Any, str, str]] = [
     ("sympy-log-value", "log in sympy syntax", "log(8)/log(2) * 1", "3", V, "-"),
     ("pair-vs-interval", "bare 1, 2 against (1, 2)", "1, 2", "(1, 2)", N, "-"),
     ("triple-vs-tuple", "bare list against a triple", "1, 2, 3", "(1, 2, 3)", V, "-"),
+    ("mixed-labels", "x=1, y=2 is not the set {1,2}", "x = 1, y = 2", r"\{1, 2\}", N, "-"),
+    ("same-labels", "x=1, x=2 is the set {1,2}", "x = 2, x = 1", r"\{1, 2\}", V, "-"),
 ]
 
 

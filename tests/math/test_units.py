@@ -94,6 +94,8 @@ def test_forms(check: Any, answer: str, reference: str, form: str, status: str) 
     ("3, 3", {"kind": "solve", "equation": "(x-3)^2"}, "verified"),
     (r"\sqrt{2}", {"kind": "solve", "equation": "x^2 = 2"}, "refuted"),
     ("1", {"kind": "solve", "equation": "exp(x) = e"}, "needs_review"),
+    (r"1, \sqrt{1 - \sqrt{5}}", {"kind": "solve", "equation": "(x-1)*(x**4 - 2*x**2 - 4)"},
+     "refuted"),
     ("0, 1", {"kind": "solve", "equation": "x^2 - x = 0", "variable": "y"}, "needs_review"),
     (r"x\ln x - x + C", {"kind": "antiderivative", "integrand": "ln(x)"}, "verified"),
     (r"x\ln x + C", {"kind": "antiderivative", "integrand": "ln(x)"}, "refuted"),

@@ -396,8 +396,17 @@ def _label_value(v: Value) -> Value | None:
     return None
 
 
-def _scalar_node(v: Value) -> Node | None:
-    return v.node if v.kind == "expr" else None
+def _mixed_labels(items: tuple[Value, ...]) -> bool:
+    return len({v.items[0] for v in items if v.kind == "rel" and _label_value(v) is not None}) > 1
+
+
+def _unlabel(items: tuple[Value, ...]) -> tuple[Value, ...]:
+    """``x = 1, x = 2`` -> ``1, 2``; labels naming different variables stay (they are not
+    one variable's values)."""
+    labels = {v.items[0] for v in items if v.kind == "rel" and _label_value(v) is not None}
+    if len(labels) > 1:
+        return items
+    return tuple(_label_value(v) or v for v in items)
 
 
 def compare_values(ans: Value, ref: Value, s: Settings) -> Outcome:
@@ -413,11 +422,9 @@ def compare_values(ans: Value, ref: Value, s: Settings) -> Outcome:
         if lab is not None:
             return compare_values(ans, lab, s)
     if ka == "list" and kr != "list":
-        items = [(_label_value(v) or v) for v in ans.items]
-        ans = Value("list", tuple(items), node=ans.node)
+        ans = Value("list", _unlabel(ans.items), node=ans.node)
     if kr == "list" and ka != "list":
-        items = [(_label_value(v) or v) for v in ref.items]
-        ref = Value("list", tuple(items), node=ref.node)
+        ref = Value("list", _unlabel(ref.items), node=ref.node)
     if ka == "expr" and kr == "expr":
         return expr_equal(ans.items[0], ref.items[0], s, a_node=ans.node, b_node=ref.node)
     if ka == "rel" and kr == "rel":
@@ -430,8 +437,11 @@ def compare_values(ans: Value, ref: Value, s: Settings) -> Outcome:
         return _combine([expr_equal(x, y, s) for x, y in zip(ma, mr)], "entries",
                         "matrix entries")
     if ka in ("set", "list") and kr in ("set", "list"):
-        return _unordered(tuple(_label_value(v) or v for v in ans.items),
-                          tuple(_label_value(v) or v for v in ref.items), s)
+        if _mixed_labels(ans.items) or _mixed_labels(ref.items):
+            return Outcome(UNKNOWN, "set", "labels name different variables (a tuple of "
+                           "values, not a set?)", "weak_evidence",
+                           {"answer": ans.show(), "reference": ref.show()})
+        return _unordered(_unlabel(ans.items), _unlabel(ref.items), s)
     if ka == "group" and kr == "group":
         return _groups(ans, ref, s)
     if {ka, kr} == {"list", "group"}:
@@ -575,7 +585,8 @@ def _rel_equal(a: Value, b: Value, s: Settings) -> Outcome:
             if da == 0 or db == 0:
                 return Outcome(UNKNOWN, "relation", "degenerate relation", "weak_evidence", ev)
             r = _ratio(da, db, s)
-            if r is not None and not r.free_symbols and r.is_number and r.is_finite and r != 0:
+            if r is not None and not r.free_symbols and r.is_number and r.is_finite and (
+                    abs(_num(r, 30)) > 1e-25):  # a constant, and provably not a hidden zero
                 if ka in ("eq", "ne") or r.is_positive:
                     return Outcome(EQUAL, "proportional", f"one relation is {safe_str(r)} "
                                    "times the other", evidence=ev)

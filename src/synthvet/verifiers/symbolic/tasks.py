@@ -217,9 +217,14 @@ def _solve(task: Mapping[str, Any], answer: Value, s: Settings) -> Outcome:
     # 1. every claimed value is a root, in the domain, with nonzero denominators
     for c in claimed:
         v = c.items[0]
-        if dom == "real" and v.is_real is False:
-            return Outcome(DIFFERENT, "substitute", f"{c.show()} is not real",
-                           evidence={**ev, "not_real": c.show()})
+        if dom == "real" and v.is_real is not True:
+            # counting real roots below is only sound if every claimed value is real
+            im = abs(sp.im(sp.N(v, 30))) if v.is_real is None else None
+            if v.is_real is False or (im is not None and im > sp.Float("1e-20")):
+                return Outcome(DIFFERENT, "substitute", f"{c.show()} is not real",
+                               evidence={**ev, "not_real": c.show()})
+            return Outcome(UNKNOWN, "substitute", f"cannot prove {c.show()} is real",
+                           "weak_evidence", ev)
         if den.has(x):
             dz = expr_equal(den.subs(x, v), sp.Integer(0), s)
             if dz.status == EQUAL:
