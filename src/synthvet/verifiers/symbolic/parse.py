@@ -96,6 +96,7 @@ _IGNORED = {
     "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
     "limits", "nolimits", "mathord",
 }
+_SET_OPS = (("cup", "union"), ("cap", "inter"), ("setminus", "minus"))
 _MATRIX_ENVS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
 _WORD_SEPARATORS = re.compile(
     r"\s*,?\s*(?:\\(?:text|mathrm)\{\s*,?\s*(?:and|or)\s*\}"
@@ -235,11 +236,16 @@ class _Parser:
             raise self.fail("nesting too deep")
 
     # ---------------------------------------------------------------- grammar
-    def parse_top(self) -> Node:
+    def parse_comma_items(self) -> list[Node]:
+        """``item (, item)*``, refusing a comma that may be a thousands separator."""
         items = [self.parse_item()]
         while self.eat(","):
             self.check_thousands_ambiguity(items[-1])
             items.append(self.parse_item())
+        return items
+
+    def parse_top(self) -> Node:
+        items = self.parse_comma_items()
         if not self.at_end():
             raise self.fail("unexpected text")
         return items[0] if len(items) == 1 else Node("list", tuple(items))
@@ -297,14 +303,10 @@ class _Parser:
     def parse_setexpr(self) -> Node:
         left = self.parse_expr()
         while True:
-            if self.eat_command("cup"):
-                left = Node("union", (left, self.parse_expr()))
-            elif self.eat_command("cap"):
-                left = Node("inter", (left, self.parse_expr()))
-            elif self.eat_command("setminus"):
-                left = Node("minus", (left, self.parse_expr()))
-            else:
+            op = next((kind for cmd, kind in _SET_OPS if self.eat_command(cmd)), None)
+            if op is None:
                 return left
+            left = Node(op, (left, self.parse_expr()))
 
     def parse_expr(self) -> Node:
         self.enter()
@@ -317,20 +319,17 @@ class _Parser:
                 t = self.parse_term()
                 left = Node("neg", (t,)) if sign == "-" else t
             while True:
-                self.skip_ws()
                 c = self.peek()
-                if c == "+":
+                if c in "+-" and c:
                     self.i += 1
-                    left = Node("add", (left, self.parse_term()))
-                elif c == "-":
-                    self.i += 1
-                    left = Node("sub", (left, self.parse_term()))
+                    op = "add" if c == "+" else "sub"
                 elif self.eat_command("pm"):
-                    left = Node("pm", (left, self.parse_term()))
+                    op = "pm"
                 elif self.eat_command("mp"):
-                    left = Node("mp", (left, self.parse_term()))
+                    op = "mp"
                 else:
                     return left
+                left = Node(op, (left, self.parse_term()))
         finally:
             self.depth -= 1
 
@@ -468,10 +467,7 @@ class _Parser:
         return inner
 
     def parse_inner_until(self, closer: str) -> Node:
-        items = [self.parse_item()]
-        while self.eat(","):
-            self.check_thousands_ambiguity(items[-1])
-            items.append(self.parse_item())
+        items = self.parse_comma_items()
         if not self.startswith(closer):
             raise self.fail(f"expected {closer!r}")
         if len(items) > 1:
@@ -736,11 +732,7 @@ class _Parser:
     def parse_items_until(self, closer: str) -> list[Node]:
         if self.startswith(closer):
             return []
-        items = [self.parse_item()]
-        while self.eat(","):
-            self.check_thousands_ambiguity(items[-1])
-            items.append(self.parse_item())
-        return items
+        return self.parse_comma_items()
 
     def parse_bracketed(self) -> Node:
         open_ = self.s[self.i]
