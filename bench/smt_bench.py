@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -36,11 +37,21 @@ def load() -> list[dict[str, Any]]:
     return [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
 
 
-def bare_loop(rows: list[dict[str, Any]]) -> tuple[list[float], Counter[str]]:
+Run = tuple[list[float], Counter[str], float]  # per-record wall times, outcomes, CPU s
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bare_loop(rows: list[dict[str, Any]]) -> Run:
     import z3
 
     times: list[float] = []
     answers: Counter[str] = Counter()
+    cpu = time.process_time()
     for r in rows:
         t = time.perf_counter()
         s = z3.Solver()
@@ -52,11 +63,10 @@ def bare_loop(rows: list[dict[str, Any]]) -> tuple[list[float], Counter[str]]:
         except z3.Z3Exception:
             answers["parse_error"] += 1
         times.append(time.perf_counter() - t)
-    return times, answers
+    return times, answers, time.process_time() - cpu
 
 
-def synthvet_loop(rows: list[dict[str, Any]], options: dict[str, Any],
-                  ) -> tuple[list[float], Counter[str]]:
+def synthvet_loop(rows: list[dict[str, Any]], options: dict[str, Any]) -> Run:
     from synthvet.domains.smt import SmtDomain
     from synthvet.model import Limits
     from synthvet.testing import make_record
@@ -70,24 +80,18 @@ def synthvet_loop(rows: list[dict[str, Any]], options: dict[str, Any],
                  limits)
     times: list[float] = []
     verdicts: Counter[str] = Counter()
+    solver = domain._engine._proc.pid
+    cpu = time.process_time() + _cpu_of(solver)
     for rec in records:
         t = time.perf_counter()
         v = domain.check(rec, limits)
         times.append(time.perf_counter() - t)
         verdicts[f"{v.status.value}/{v.reason}"] += 1
+    if domain._engine._proc is None or domain._engine._proc.pid != solver:
+        raise RuntimeError("the solver process was replaced during the run")
+    cpu = time.process_time() + _cpu_of(solver) - cpu
     domain._engine.close()
-    return times, verdicts
-
-
-def run(fn: Callable[[], tuple[list[float], Counter[str]]], repeats: int,
-        ) -> tuple[float, list[float], Counter[str], list[float]]:
-    """Median total over ``repeats`` runs, all totals, outcomes and per-record times of
-    the median run."""
-    results = [fn() for _ in range(repeats)]
-    totals = [sum(t) for t, _ in results]
-    order = sorted(range(repeats), key=lambda i: totals[i])
-    mid = order[len(order) // 2]
-    return statistics.median(totals), totals, results[mid][1], results[mid][0]
+    return times, verdicts, cpu
 
 
 def main() -> None:
@@ -95,7 +99,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     rows = load()
-    configs: list[tuple[str, Callable[[], tuple[list[float], Counter[str]]]]] = [
+    configs: list[tuple[str, Callable[[], Run]]] = [
         ("bare z3 loop (anchor)", lambda: bare_loop(rows)),
         ("synthvet smt (default: evaluation + cvc5 confirms unsat and models)",
          lambda: synthvet_loop(rows, {})),
@@ -103,25 +107,36 @@ def main() -> None:
          lambda: synthvet_loop(rows, {"cross_check_models": False})),
         ("synthvet smt, z3 only", lambda: synthvet_loop(rows, {"second_solver": False})),
     ]
+    # Rounds: every configuration once per round, so that the load of a shared machine
+    # falls on all of them alike.
+    results: list[list[Run]] = [[] for _ in configs]
+    for _ in range(args.repeats):
+        for i, (name, fn) in enumerate(configs):
+            results[i].append(fn())
+            t, outcomes, cpu = results[i][-1]
+            print(f"{name}: {sum(t):.2f}s wall, {cpu:.2f}s CPU {dict(outcomes)}",
+                  file=sys.stderr)
     measured = []
-    for name, fn in configs:
-        med, totals, outcomes, per = run(fn, args.repeats)
-        measured.append((name, med, totals, outcomes, per))
-        runs = ", ".join(f"{t:.2f}" for t in totals)
-        print(f"{name}: median {med:.2f}s ({runs}) {dict(outcomes)}", file=sys.stderr)
-    base_total, base_per = measured[0][1], measured[0][4]
+    for (name, _), runs in zip(configs, results):
+        totals = [sum(t) for t, _, _ in runs]
+        mid = sorted(range(len(runs)), key=lambda i: totals[i])[len(runs) // 2]
+        measured.append((name, statistics.median(totals), totals, runs[mid][1],
+                         runs[mid][0], statistics.median(c for _, _, c in runs)))
+    base_total, base_per, base_cpu = measured[0][1], measured[0][4], measured[0][5]
     slow = max(range(len(rows)), key=lambda i: measured[1][4][i])
     rows_md = []
-    for name, med, totals, outcomes, per in measured:
+    for name, med, _totals, outcomes, per, cpu in measured:
         rest = sum(per) - per[slow]
         rows_md.append([
-            name, f"{med:.2f}", f"{med / base_total:.2f}x",
+            name, f"{med:.2f}", f"{med / base_total:.2f}x", f"{cpu:.2f}",
+            f"{cpu / base_cpu:.2f}x",
             f"{statistics.median(per) * 1000:.1f}",
             f"{statistics.median(per) / statistics.median(base_per):.2f}x",
             f"{rest / (sum(base_per) - base_per[slow]):.2f}x",
             ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
         ])
     ratio = measured[1][1] / base_total
+    cpu_ratio = measured[1][5] / base_cpu
     verdict = "goal met" if ratio <= 3 else "goal NOT met"
     median_ratio = statistics.median(measured[1][4]) / statistics.median(base_per)
     no_slow = (sum(measured[1][4]) - measured[1][4][slow]) / (sum(base_per) - base_per[slow])
@@ -134,17 +149,21 @@ claim and no model, one after another in one process (no harness, no parallelism
 The anchor only parses each problem with z3 (one shared context) and calls `check()`
 once. synthvet per record: script reader, a fresh z3 context, solve, the found model
 checked by evaluation, cvc5 confirming unsat answers (and, by default, the found models),
-all in a killable solver process over a pipe. Totals are medians of {args.repeats} runs
-(seconds); per-record medians come from the median run. The machine was shared with
+all in a killable solver process over a pipe. Totals are medians of {args.repeats} rounds
+(seconds; each round runs every configuration once); per-record medians come from the
+median round. The machine was shared with
 other jobs while this ran: compare the ratios, not the absolute times.
 
-{table(["configuration", "total s", "vs anchor", "median ms/record",
-        "median vs anchor", "total vs anchor without the slowest problem", "outcomes"],
-       rows_md)}
+{table(["configuration", "wall s", "vs anchor", "CPU s", "CPU vs anchor",
+        "median ms/record", "median vs anchor", "wall vs anchor without the slowest problem",
+        "outcomes"], rows_md)}
+
+CPU is user + system time of the benchmark process and (for synthvet) of its solver
+process; it is less disturbed by other jobs on a shared machine than wall time.
 
 Goal: within 3x of the anchor with the model checks and the second solver (the default
-configuration). In this run: **{ratio:.2f}x in total — {verdict}**; {median_ratio:.2f}x
-per-record median. The slowest problem for synthvet is `{rows[slow]["source"]}`
+configuration). In this run: **{ratio:.2f}x in wall time ({cpu_ratio:.2f}x in CPU time)
+— {verdict}**; {median_ratio:.2f}x per-record median. The slowest problem for synthvet is `{rows[slow]["source"]}`
 ({measured[1][4][slow]:.2f}s in the default configuration, {base_per[slow]:.3f}s in the
 anchor): cvc5 needs almost all of that to confirm an unsat answer z3 finds quickly; without
 it the default configuration is {no_slow:.2f}x. The per-record overhead that remains is a
