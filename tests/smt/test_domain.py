@@ -333,3 +333,20 @@ def test_real_values_as_solvers_print_them(domain: SmtDomain, value: Any,
 def test_bitvector_value_forms(domain: SmtDomain, value: Any, status: Status) -> None:
     v = check(domain, "(declare-const b (_ BitVec 8))(assert (= b #xff))", "sat", {"b": value})
     assert v.status is status, v
+
+
+def test_cvc5_confirms_models_or_says_it_could_not(domain: SmtDomain) -> None:
+    v = check(domain, I2, "sat", {"x": 8, "y": 2})
+    assert v.evidence["cross_check"] == "cvc5 confirms"
+    # z3 evaluates a recursive function on ground values; cvc5 cannot decide it without
+    # finite model finding: the evaluation stands, and the evidence says cvc5 could not tell
+    rec = ("(define-fun-rec f ((n Int)) Int (ite (<= n 0) 0 (+ 1 (f (- n 1)))))"
+           "(declare-const x Int)(assert (= (f x) 3))")
+    v = check(domain, rec, "sat", {"x": 3})
+    assert (v.status, v.reason) == (Status.VERIFIED, "model_checks")
+    assert v.evidence["cross_check"].startswith("cvc5 could not tell")
+    v = check(domain, rec, "sat", {"x": 4})
+    assert (v.status, v.reason) == (Status.REFUTED, "model_false")
+    v = SmtDomain({"cross_check_models": False}).check(make_record(
+        {"domain": "smt", "smtlib": I2, "claim": "sat", "model": {"x": 8, "y": 2}}), LIMITS)
+    assert v.status is Status.VERIFIED and "cross_check" not in v.evidence
