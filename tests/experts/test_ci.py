@@ -11,7 +11,7 @@ from typing import Any
 from expert_helpers import Workspace, exact_rows, read_jsonl, write_jsonl
 
 from synthvet.harness import github
-from synthvet.harness._expert_io import load_run
+from synthvet.harness._expert_io import summarize_run
 from synthvet.harness.diff import diff_runs
 from synthvet.harness.junit import write_junit
 
@@ -105,7 +105,7 @@ def test_annotations_escape_and_cap(tmp_path: Path) -> None:
              "detail": "100% wrong,\nreally: yes", "source": "/ws/data, v2.jsonl", "line": i + 1}
             for i in range(60)]
     write_jsonl(run / "verdicts.jsonl", rows)
-    lines = github.annotation_lines(load_run(run), workspace="/ws", cap=5)
+    lines = github.annotation_lines(summarize_run(run), workspace="/ws", cap=5)
     assert len(lines) == 6
     assert lines[0] == ("::error file=data%2C v2.jsonl,line=1,title=synthvet math%3A refuted "
                         "(r)::record x0: 100%25 wrong,%0Areally: yes")

@@ -8,6 +8,7 @@ a folder is not a run folder, instead of a traceback.
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,10 @@ from typing import Any
 
 from synthvet.errors import InputError
 
-__all__ = ["STATUSES", "RunData", "load_run", "read_jsonl", "short_json"]
+__all__ = [
+    "STATUSES", "RunSummary", "iter_originals", "iter_verdicts", "read_jsonl", "read_report",
+    "run_folder", "short_json", "sub", "summarize_run", "tag_items", "where_key",
+]
 
 STATUSES = ("verified", "refuted", "needs_review")
 
@@ -49,37 +53,11 @@ def read_jsonl(path: Path, *, what: str = "file") -> Iterator[tuple[int, dict[st
             yield number, obj
 
 
-@dataclass
-class RunData:
-    """A run folder loaded into memory: its report and its verdict lines."""
-
-    path: Path
-    report: dict[str, Any]
-    verdicts: list[dict[str, Any]]
-    #: the original record objects of rejected/review lines, keyed by (source, line)
-    originals: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
-
-    def status_counts(self) -> Counter[str]:
-        return Counter(str(v.get("status")) for v in self.verdicts)
-
-    def domains(self) -> list[str]:
-        return sorted({str(v.get("domain") or "?") for v in self.verdicts})
-
-    def original(self, verdict: dict[str, Any]) -> dict[str, Any] | None:
-        """The record object as it was in the input, without the ``_synthvet`` key."""
-        key = (str(verdict.get("source", "")), int(verdict.get("line") or 0))
-        obj = self.originals.get(key)
-        if obj is None:
-            return None
-        return {k: v for k, v in obj.items() if k != "_synthvet"}
-
-
-def load_run(run_dir: Path | str, *, originals: bool = False) -> RunData:
-    """Load ``report.json`` and ``verdicts.jsonl`` (and, if asked, the original records
-    of ``review.jsonl`` and ``rejected.jsonl``).
+def run_folder(run_dir: Path | str) -> Path:
+    """The folder, checked to be a run folder.
 
     Raises:
-        InputError: the folder or one of its files is missing or unreadable.
+        InputError: it is missing or has no ``verdicts.jsonl``.
     """
     path = Path(run_dir)
     if not path.is_dir():
@@ -87,34 +65,167 @@ def load_run(run_dir: Path | str, *, originals: bool = False) -> RunData:
             f"run folder {str(path)!r} does not exist or is not a folder; pass the --out "
             f"folder of a `synthvet run`"
         )
-    verdict_path = path / "verdicts.jsonl"
-    if not verdict_path.is_file():
+    if not (path / "verdicts.jsonl").is_file():
         raise InputError(
             f"{str(path)!r} is not a synthvet run folder: it has no verdicts.jsonl"
         )
-    report: dict[str, Any] = {}
+    return path
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """``report.json`` of a run folder, or ``{}`` when the run wrote none."""
     report_path = path / "report.json"
-    if report_path.is_file():
-        try:
-            loaded = json.loads(report_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"cannot read {str(report_path)!r}: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise InputError(f"{str(report_path)!r} does not hold a JSON object")
-        report = loaded
-    verdicts = [obj for _, obj in read_jsonl(verdict_path, what="verdicts file")]
-    data = RunData(path=path, report=report, verdicts=verdicts)
-    if originals:
-        for name in ("review.jsonl", "rejected.jsonl"):
-            file = path / name
-            if not file.is_file():
+    if not report_path.is_file():
+        return {}
+    try:
+        loaded = json.loads(report_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read {str(report_path)!r}: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise InputError(f"{str(report_path)!r} does not hold a JSON object")
+    return loaded
+
+
+def iter_verdicts(path: Path) -> Iterator[dict[str, Any]]:
+    """The verdict lines of a run folder, streamed."""
+    for _, obj in read_jsonl(path / "verdicts.jsonl", what="verdicts file"):
+        yield obj
+
+
+def where_key(obj: Mapping[str, Any]) -> tuple[str, int]:
+    """(source, line): what joins a verdict line to its original record."""
+    try:
+        line = int(obj.get("line") or 0)
+    except (TypeError, ValueError):
+        line = 0
+    return str(obj.get("source", "")), line
+
+
+def iter_originals(path: Path, status: str) -> Iterator[tuple[tuple[str, int], dict[str, Any]]]:
+    """``((source, line), record)`` from ``review.jsonl`` / ``rejected.jsonl``, in order,
+    with the ``_synthvet`` note removed."""
+    name = {"needs_review": "review.jsonl", "refuted": "rejected.jsonl"}[status]
+    file = path / name
+    if not file.is_file():
+        return
+    for _, obj in read_jsonl(file, what=name):
+        meta = obj.get("_synthvet")
+        if isinstance(meta, dict):
+            yield where_key(meta), {k: v for k, v in obj.items() if k != "_synthvet"}
+
+
+def tag_items(v: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A verdict's scalar tags as text pairs (``true``/``false`` for Booleans)."""
+    tags = v.get("tags")
+    if not isinstance(tags, Mapping):
+        return []
+    return [(str(k), (str(val).lower() if isinstance(val, bool) else str(val)))
+            for k, val in tags.items() if not isinstance(val, (Mapping, list))]
+
+
+@dataclass
+class RunSummary:
+    """Everything the reports need from a run, gathered in one streaming pass over
+    ``verdicts.jsonl``: counts, timings and capped samples. Memory stays bounded by the
+    caps and the number of distinct domains, reasons and tag values, not by the run."""
+
+    path: Path
+    report: dict[str, Any]
+    sample_cap: int = 25
+    first_cap: int = 50
+    max_tag_values: int = 12
+    total: int = 0
+    status: Counter[str] = field(default_factory=Counter)
+    domain_status: dict[str, Counter[str]] = field(default_factory=dict)
+    reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
+    domain_reason: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: tag -> (domain, value) -> status counts; tags with too many values are dropped
+    tags: dict[str, dict[tuple[str, str], Counter[str]]] = field(default_factory=dict)
+    tag_values: dict[str, set[str]] = field(default_factory=dict)
+    wide_tags: set[str] = field(default_factory=set)
+    seconds: dict[str, array[float]] = field(default_factory=dict)
+    #: status -> reason -> first ``sample_cap`` verdicts
+    samples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    #: status -> first ``first_cap`` verdicts; (domain, status) -> the same per domain
+    firsts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    domain_firsts: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    originals: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, v: dict[str, Any]) -> None:
+        status = str(v.get("status"))
+        domain = str(v.get("domain") or "?")
+        reason = str(v.get("reason"))
+        self.total += 1
+        self.status[status] += 1
+        self.domain_status.setdefault(domain, Counter())[status] += 1
+        self.reasons[(status, reason)] += 1
+        self.domain_reason[(domain, reason)] += 1
+        for tag, value in tag_items(v):
+            if tag in self.wide_tags:
                 continue
-            for _, obj in read_jsonl(file, what=name):
-                meta = obj.get("_synthvet")
-                if isinstance(meta, dict):
-                    key = (str(meta.get("source", "")), int(meta.get("line") or 0))
-                    data.originals[key] = obj
-    return data
+            values = self.tag_values.setdefault(tag, set())
+            values.add(value)
+            if len(values) > self.max_tag_values:
+                self.wide_tags.add(tag)
+                self.tags.pop(tag, None)
+                self.tag_values.pop(tag, None)
+                continue
+            self.tags.setdefault(tag, {}).setdefault((domain, value), Counter())[status] += 1
+        sec = v.get("seconds")
+        if isinstance(sec, (int, float)) and not isinstance(sec, bool):
+            self.seconds.setdefault(domain, array("d")).append(float(sec))
+        if status in ("refuted", "needs_review"):
+            bucket = self.samples.setdefault(status, {}).setdefault(reason, [])
+            if len(bucket) < self.sample_cap:
+                bucket.append(v)
+            first = self.firsts.setdefault(status, [])
+            if len(first) < self.first_cap:
+                first.append(v)
+            per = self.domain_firsts.setdefault((domain, status), [])
+            if len(per) < self.first_cap:
+                per.append(v)
+
+    def domains(self) -> list[str]:
+        return sorted(self.domain_status)
+
+    def sample(self, status: str) -> list[dict[str, Any]]:
+        """Up to ``sample_cap`` verdicts of ``status``, round-robin over their reasons
+        (so one frequent reason does not hide the others), in input order."""
+        groups = [list(reversed(g)) for g in self.samples.get(status, {}).values()]
+        chosen: list[dict[str, Any]] = []
+        while len(chosen) < self.sample_cap and any(groups):
+            for g in groups:
+                if g and len(chosen) < self.sample_cap:
+                    chosen.append(g.pop())
+        return sorted(chosen, key=lambda v: v.get("_n", 0))
+
+    def original(self, v: Mapping[str, Any]) -> dict[str, Any] | None:
+        return self.originals.get(where_key(v))
+
+
+def summarize_run(run_dir: Path | str, *, sample_cap: int = 25, first_cap: int = 50,
+                  originals: bool = False) -> RunSummary:
+    """One streaming pass over the run folder (see :class:`RunSummary`); with
+    ``originals``, a second pass picks the original records of the sampled verdicts.
+
+    Raises:
+        InputError: the folder or one of its files is missing or unreadable.
+    """
+    path = run_folder(run_dir)
+    summary = RunSummary(path=path, report=read_report(path), sample_cap=sample_cap,
+                         first_cap=first_cap)
+    for n, v in enumerate(iter_verdicts(path)):
+        v["_n"] = n
+        summary.add(v)
+    if originals:
+        for status in ("refuted", "needs_review"):
+            wanted = {where_key(v) for v in summary.sample(status)}
+            if not wanted:
+                continue
+            for key, record in iter_originals(path, status):
+                if key in wanted:
+                    summary.originals[key] = record
+    return summary
 
 
 def sub(mapping: Any, key: str) -> dict[str, Any]:

@@ -12,13 +12,14 @@ the content changed under the same id.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import sys
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthvet.harness._expert_io import STATUSES, load_run
+from synthvet.harness._expert_io import STATUSES, iter_verdicts, run_folder
 
 __all__ = ["CATEGORIES", "Change", "RunDiff", "diff_runs"]
 
@@ -160,49 +161,72 @@ def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _keyed(verdicts: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
-    seen: dict[str, int] = defaultdict(int)
-    out = {}
-    for v in verdicts:
-        rid = str(v.get("id"))
-        out[(rid, seen[rid])] = v
-        seen[rid] += 1
-    return out
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What is kept of each record of run A: enough to describe a change, no more."""
+
+    status: str
+    reason: str
+    domain: str
+    content_key: str | None
+    where: str
+    detail: str
+
+
+def _key(rid: str, counts: dict[str, int]) -> tuple[str, int]:
+    n = counts.get(rid, 0)
+    counts[rid] = n + 1
+    return rid, n
+
+
+def _where(v: dict[str, Any]) -> str:
+    return f"{v.get('source')}:{v.get('line')}"
 
 
 def diff_runs(run_a: Path | str, run_b: Path | str) -> RunDiff:
-    """Compare two run folders (see the module doc).
+    """Compare two run folders (see the module doc). Run A is held in memory as small
+    tuples per record; run B is streamed.
 
     Raises:
         InputError: either folder is not a readable run folder.
     """
-    a, b = load_run(run_a), load_run(run_b)
-    result = RunDiff(run_a=str(run_a), run_b=str(run_b),
-                     totals_a=dict(a.status_counts()), totals_b=dict(b.status_counts()))
-    ka, kb = _keyed(a.verdicts), _keyed(b.verdicts)
-    for key, vb in kb.items():
-        va = ka.get(key)
+    path_a, path_b = run_folder(run_a), run_folder(run_b)
+    intern = sys.intern
+    seen_a: dict[tuple[str, int], _Seen] = {}
+    counts: dict[str, int] = {}
+    totals_a: Counter[str] = Counter()
+    for v in iter_verdicts(path_a):
+        status = intern(str(v.get("status")))
+        totals_a[status] += 1
+        seen_a[_key(str(v.get("id")), counts)] = _Seen(
+            status, intern(str(v.get("reason"))), intern(str(v.get("domain") or "")),
+            str(v["content_key"]) if v.get("content_key") else None, _where(v),
+            str(v.get("detail") or "")[:300])
+    result = RunDiff(run_a=str(run_a), run_b=str(run_b), totals_a=dict(totals_a))
+    totals_b: Counter[str] = Counter()
+    counts = {}
+    for vb in iter_verdicts(path_b):
+        key = _key(str(vb.get("id")), counts)
         after = str(vb.get("status"))
-        before = str(va.get("status")) if va is not None else None
+        totals_b[after] += 1
+        va = seen_a.pop(key, None)
+        before = va.status if va is not None else None
         if before == after:
             result.unchanged += 1
             continue
         change = Change(
             id=key[0], domain=str(vb.get("domain") or ""), before=before, after=after,
-            reason_before=str(va.get("reason")) if va is not None else None,
+            reason_before=va.reason if va is not None else None,
             reason_after=str(vb.get("reason")), detail=str(vb.get("detail") or ""),
-            where=f"{vb.get('source')}:{vb.get('line')}",
-            content_key_before=str(va.get("content_key")) if va is not None else None,
-            content_key_after=str(vb.get("content_key")) if vb.get("content_key") else None)
+            where=_where(vb), content_key_before=va.content_key if va is not None else None,
+            content_key_after=str(vb["content_key"]) if vb.get("content_key") else None)
         for name, status in CATEGORIES.items():
             if after == status:
                 getattr(result, name).append(change)
-    for key, va in ka.items():
-        if key not in kb:
-            result.removed.append(Change(
-                id=key[0], domain=str(va.get("domain") or ""), before=str(va.get("status")),
-                after=None, reason_before=str(va.get("reason")), reason_after=None,
-                detail=str(va.get("detail") or ""), where=f"{va.get('source')}:{va.get('line')}",
-                content_key_before=str(va.get("content_key")) if va.get("content_key") else None,
-                content_key_after=None))
+    result.totals_b = dict(totals_b)
+    for key, va in seen_a.items():  # what is left of A is not in B
+        result.removed.append(Change(
+            id=key[0], domain=va.domain, before=va.status, after=None,
+            reason_before=va.reason, reason_after=None, detail=va.detail, where=va.where,
+            content_key_before=va.content_key, content_key_after=None))
     return result

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from synthvet.harness._expert_io import STATUSES, RunData, load_run, sub
+from synthvet.harness._expert_io import STATUSES, RunSummary, sub, summarize_run
 
 __all__ = ["ANNOTATION_CAP", "annotations", "emit", "step_summary"]
 
@@ -45,13 +45,12 @@ def _relative(source: str, workspace: str | None) -> str:
     return source
 
 
-def annotation_lines(run: RunData, *, workspace: str | None = None,
+def annotation_lines(run: RunSummary, *, workspace: str | None = None,
                 cap: int = ANNOTATION_CAP) -> list[str]:
     """The workflow-command lines: refuted records first (errors), then reviews (warnings)."""
     lines: list[str] = []
     for status, command in (("refuted", "error"), ("needs_review", "warning")):
-        chosen = [v for v in run.verdicts if v.get("status") == status]
-        for v in chosen:
+        for v in run.firsts.get(status, []):
             if len(lines) >= cap:
                 break
             props = []
@@ -64,7 +63,7 @@ def annotation_lines(run: RunData, *, workspace: str | None = None,
             props.append(f"title={_escape_property(title)}")
             message = f"record {v.get('id')}: {v.get('detail') or v.get('reason')}"
             lines.append(f"::{command} {','.join(props)}::{_escape_data(message)}")
-    total = sum(1 for v in run.verdicts if v.get("status") in ("refuted", "needs_review"))
+    total = run.status.get("refuted", 0) + run.status.get("needs_review", 0)
     if total > len(lines):
         lines.append(f"::notice title=synthvet::{total - len(lines)} more refuted or review "
                      f"records are not annotated; see the run folder's report.html")
@@ -75,11 +74,9 @@ def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def step_summary(run: RunData, *, cap: int = 20) -> str:
+def step_summary(run: RunSummary, *, cap: int = 20) -> str:
     """A markdown summary: outcome by domain, gate rules, first refuted records."""
-    counts: dict[str, Counter[str]] = {}
-    for v in run.verdicts:
-        counts.setdefault(str(v.get("domain") or "?"), Counter())[str(v.get("status"))] += 1
+    counts = run.domain_status
     gate = sub(run.report, "gate")
     passed = gate.get("passed")
     head = "### synthvet: " + ("gate passed ✅" if passed else "gate failed ❌"
@@ -100,15 +97,16 @@ def step_summary(run: RunData, *, cap: int = 20) -> str:
         for r in rules:
             out.append(f"| {_md(r.get('scope'))} `{_md(r.get('rule'))}` | {_md(r.get('limit'))} "
                        f"| {_md(r.get('actual'))} | {'pass' if r.get('passed') else '**fail**'} |")
-    refuted = [v for v in run.verdicts if v.get("status") == "refuted"]
+    refuted = run.firsts.get("refuted", [])
+    n_refuted = run.status.get("refuted", 0)
     if refuted:
-        out += ["", f"<details><summary>{len(refuted)} refuted record(s)</summary>", "",
+        out += ["", f"<details><summary>{n_refuted} refuted record(s)</summary>", "",
                 "| id | where | reason | detail |", "|---|---|---|---|"]
         for v in refuted[:cap]:
             out.append(f"| `{_md(v.get('id'))}` | `{_md(v.get('source'))}:{_md(v.get('line'))}` "
                        f"| `{_md(v.get('reason'))}` | {_md(str(v.get('detail', ''))[:200])} |")
-        if len(refuted) > cap:
-            out.append(f"| … | {len(refuted) - cap} more | | |")
+        if n_refuted > min(cap, len(refuted)):
+            out.append(f"| … | {n_refuted - min(cap, len(refuted))} more | | |")
         out += ["", "</details>"]
     return "\n".join(out) + "\n"
 
@@ -124,7 +122,7 @@ def emit(run_dir: Path | str, *, env: Mapping[str, str] | None = None,
     if not env.get("GITHUB_ACTIONS"):
         return False
     stream = stream or sys.stdout
-    run = load_run(run_dir)
+    run = summarize_run(run_dir, first_cap=ANNOTATION_CAP)
     for line in annotation_lines(run, workspace=env.get("GITHUB_WORKSPACE")):
         stream.write(line + "\n")
     stream.flush()

@@ -14,12 +14,11 @@ Two test suites:
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from synthvet.errors import InputError
-from synthvet.harness._expert_io import load_run, sub
+from synthvet.harness._expert_io import sub, summarize_run
 
 __all__ = ["NAME_CAP", "write_junit"]
 
@@ -45,36 +44,33 @@ def write_junit(run_dir: Path | str) -> Path:
     Raises:
         InputError: the run folder cannot be read or the file cannot be written.
     """
-    run = load_run(run_dir)
-    by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for v in run.verdicts:
-        by_domain[str(v.get("domain") or "?")].append(v)
+    run = summarize_run(run_dir, first_cap=NAME_CAP)
 
     domain_cases = []
     domain_seconds = 0.0
-    for domain in sorted(by_domain):
-        rows = by_domain[domain]
-        seconds = sum(float(v.get("seconds") or 0.0) for v in rows)
+    for domain in run.domains():
+        counts = run.domain_status[domain]
+        seconds = sum(run.seconds.get(domain, ()))
         domain_seconds += seconds
         case = ET.Element("testcase", classname="synthvet.domains", name=domain,
                           time=f"{seconds:.3f}")
-        counts = Counter(str(v.get("status")) for v in rows)
-        refuted = [v for v in rows if v.get("status") == "refuted"]
-        review = [v for v in rows if v.get("status") == "needs_review"]
-        summary = (f"{len(rows)} records: {counts.get('verified', 0)} verified, "
-                   f"{len(refuted)} refuted, {len(review)} need review")
-        if refuted:
+        n_refuted, n_review = counts.get("refuted", 0), counts.get("needs_review", 0)
+        refuted = run.domain_firsts.get((domain, "refuted"), [])
+        review = run.domain_firsts.get((domain, "needs_review"), [])
+        summary = (f"{sum(counts.values())} records: {counts.get('verified', 0)} verified, "
+                   f"{n_refuted} refuted, {n_review} need review")
+        if n_refuted:
             failure = ET.SubElement(case, "failure", type="refuted",
-                                    message=f"{domain}: {len(refuted)} refuted record(s): "
-                                    + ", ".join(str(v.get("id")) for v in refuted[:NAME_CAP])
-                                    + (" …" if len(refuted) > NAME_CAP else ""))
-            failure.text = "\n".join(_where(v) for v in refuted[:NAME_CAP])
+                                    message=f"{domain}: {n_refuted} refuted record(s): "
+                                    + ", ".join(str(v.get("id")) for v in refuted)
+                                    + (" …" if n_refuted > len(refuted) else ""))
+            failure.text = "\n".join(_where(v) for v in refuted)
         out = [summary]
-        if review:
+        if n_review:
             out.append("needs review:")
-            out += [_where(v) for v in review[:NAME_CAP]]
-            if len(review) > NAME_CAP:
-                out.append(f"… and {len(review) - NAME_CAP} more")
+            out += [_where(v) for v in review]
+            if n_review > len(review):
+                out.append(f"… and {n_review - len(review)} more")
         ET.SubElement(case, "system-out").text = "\n".join(out)
         domain_cases.append(case)
 

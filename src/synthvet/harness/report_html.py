@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import html
 import statistics
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from synthvet.errors import InputError
-from synthvet.harness._expert_io import STATUSES, RunData, load_run, short_json, sub
+from synthvet.harness._expert_io import STATUSES, RunSummary, short_json, sub, summarize_run
 
 __all__ = ["SAMPLE_CAP", "render_html", "write_html_report"]
 
@@ -214,26 +213,9 @@ def _heatmap(name: str, domains: Sequence[str], values: Sequence[str],
 # -- sections -------------------------------------------------------------------------------
 
 
-def _counts_by(verdicts: Iterable[Mapping[str, Any]], key: Any) -> dict[Any, Counter[str]]:
-    out: dict[Any, Counter[str]] = defaultdict(Counter)
-    for v in verdicts:
-        k = key(v)
-        if k is not None:
-            out[k][str(v.get("status"))] += 1
-    return out
-
-
-def _tag_items(v: Mapping[str, Any]) -> list[tuple[str, str]]:
-    tags = v.get("tags")
-    if not isinstance(tags, Mapping):
-        return []
-    return [(str(k), str(val).lower() if isinstance(val, bool) else str(val))
-            for k, val in tags.items() if not isinstance(val, (Mapping, list))]
-
-
-def _section_summary(run: RunData) -> str:
-    counts = run.status_counts()
-    total = len(run.verdicts)
+def _section_summary(run: RunSummary) -> str:
+    counts = run.status
+    total = run.total
     rep = run.report
     gate = sub(rep, "gate") or None
     cards = [f'<div class="card"><div class="n">{total}</div><div class="l">records</div></div>']
@@ -242,11 +224,14 @@ def _section_summary(run: RunData) -> str:
                      f'<div class="l">{LABELS[s]} ({_pct(counts.get(s, 0), total)})</div></div>')
     if gate is not None:
         ok = bool(gate.get("passed"))
-        cards.append(f'<div class="card"><div class="n"><span class="badge {"pass" if ok else "fail"}"'
-                     f'>{"passed" if ok else "failed"}</span></div><div class="l">gate</div></div>')
+        cards.append(f'<div class="card"><div class="n"><span class="badge '
+                     f'{"pass" if ok else "fail"}">{"passed" if ok else "failed"}</span></div>'
+                     f'<div class="l">gate</div></div>')
     meta = []
-    if rep.get("inputs"):
-        meta.append("inputs: " + ", ".join(f"<code>{_e(p)}</code>" for p in rep["inputs"]))
+    if isinstance(rep.get("inputs"), list) and rep["inputs"]:
+        shown = rep["inputs"][:10]
+        meta.append("inputs: " + ", ".join(f"<code>{_e(p)}</code>" for p in shown)
+                    + (f" and {len(rep['inputs']) - 10} more" if len(rep["inputs"]) > 10 else ""))
     if rep.get("started_at"):
         meta.append(f"started {_e(rep['started_at'])}")
     if isinstance(rep.get("seconds"), (int, float)):
@@ -259,72 +244,62 @@ def _section_summary(run: RunData) -> str:
             f'<p class="muted">{" · ".join(meta)}</p>')
 
 
-def _section_domains(run: RunData) -> str:
-    by = _counts_by(run.verdicts, lambda v: str(v.get("domain") or "?"))
-    rows = [(d, by[d]) for d in sorted(by)]
+def _section_domains(run: RunSummary) -> str:
+    rows = [(d, run.domain_status[d]) for d in run.domains()]
     table = ["<table><tr><th>domain</th>" + "".join(f'<th class="num">{LABELS[s]}</th>'
                                                      for s in STATUSES)
              + '<th class="num">total</th></tr>']
     for d, c in rows:
         n = sum(c.values())
         table.append(f"<tr><td>{_e(d)}</td>" + "".join(
-            f'<td class="num">{c.get(s, 0)} <span class="muted">({_pct(c.get(s, 0), n)})</span></td>'
-            for s in STATUSES) + f'<td class="num">{n}</td></tr>')
+            f'<td class="num">{c.get(s, 0)} <span class="muted">({_pct(c.get(s, 0), n)})'
+            f"</span></td>" for s in STATUSES) + f'<td class="num">{n}</td></tr>')
     table.append("</table>")
     return _legend() + _stacked_chart("outcome-by-domain", rows) + "".join(table)
 
 
-def _section_wall(run: RunData) -> str:
-    values: dict[str, set[str]] = defaultdict(set)
-    for v in run.verdicts:
-        for tag, value in _tag_items(v):
-            values[tag].add(value)
-    tags = [t for t in sorted(values) if len(values[t]) <= MAX_TAG_VALUES]
-    skipped = [t for t in sorted(values) if len(values[t]) > MAX_TAG_VALUES]
+def _section_wall(run: RunSummary) -> str:
+    tags = sorted(run.tags, key=lambda t: (t != "difficulty", t))  # difficulty first
     if not tags:
         return ('<p class="muted">No record carries a tag with a few values (such as '
-                '<code>"tags": {"difficulty": "hard"}</code>), so there is nothing to split by.</p>')
-    # put difficulty-like tags first: they are the point of this section
-    tags.sort(key=lambda t: (t != "difficulty", t))
+                '<code>"tags": {"difficulty": "hard"}</code>), so there is nothing to split '
+                "by.</p>")
     parts = []
     for tag in tags:
-        ordered = _sort_values(values[tag])
-        cells = _counts_by(run.verdicts, lambda v, tag=tag: (
-            str(v.get("domain") or "?"), dict(_tag_items(v)).get(tag)) if tag in dict(
-                _tag_items(v)) else None)
+        cells = run.tags[tag]
+        ordered = _sort_values(run.tag_values.get(tag, {v for _, v in cells}))
         domains = sorted({d for d, _ in cells})
         rows = [(f"{d} · {val}", cells[(d, val)]) for d in domains for val in ordered
                 if (d, val) in cells]
         parts.append(f"<h3>by {_e(tag)}</h3>")
-        parts.append('<p class="muted">verified rate per cell (grey 0% → green 100%); the bars below split each cell into verified / refuted / review</p>')
+        parts.append('<p class="muted">verified rate per cell (grey 0% → green 100%); the bars '
+                     "below split each cell into verified / refuted / review</p>")
         parts.append(_heatmap(f"wall-{tag}-heatmap", domains, ordered, cells))
         parts.append(_legend())
         parts.append(_stacked_chart(f"wall-{tag}", rows, label_width=220))
-    if skipped:
-        parts.append(f'<p class="muted">Tags with more than {MAX_TAG_VALUES} values are not '
-                     f'charted: {", ".join(_e(t) for t in skipped)}.</p>')
+    if run.wide_tags:
+        parts.append(f'<p class="muted">Tags with more than {run.max_tag_values} values are '
+                     f'not charted: {", ".join(_e(t) for t in sorted(run.wide_tags))}.</p>')
     return "\n".join(parts)
 
 
-def _section_reasons(run: RunData) -> str:
-    c = Counter((str(v.get("status")), str(v.get("reason"))) for v in run.verdicts)
+def _section_reasons(run: RunSummary) -> str:
     rows = [(f"{reason} ({LABELS.get(status, status)})", float(n), COLORS.get(status, "#888"),
-             str(n)) for (status, reason), n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
+             str(n)) for (status, reason), n in sorted(run.reasons.items(),
+                                                       key=lambda kv: (-kv[1], kv[0]))]
     return _bar_chart("reasons", rows[:30]) + (
-        f'<p class="muted">{len(rows) - 30} rarer reasons not shown.</p>' if len(rows) > 30 else "")
+        f'<p class="muted">{len(rows) - 30} rarer reasons not shown.</p>' if len(rows) > 30
+        else "")
 
 
-def _section_time(run: RunData) -> str:
+def _section_time(run: RunSummary) -> str:
     timing = sub(run.report, "timings")
     per: dict[str, dict[str, float]] = {}
     reported = sub(timing, "domain")
-    by_domain: dict[str, list[float]] = defaultdict(list)
-    for v in run.verdicts:
-        if isinstance(v.get("seconds"), (int, float)):
-            by_domain[str(v.get("domain") or "?")].append(float(v["seconds"]))
+    by_domain = run.seconds
     for d in sorted(set(by_domain) | set(reported)):
         r = reported.get(d) if isinstance(reported.get(d), Mapping) else None
-        xs = sorted(by_domain.get(d, []))
+        xs = sorted(by_domain.get(d, ()))
         if r is not None:
             per[d] = {k: float(r.get(k) or 0.0) for k in ("n", "median", "p95", "total")}
         elif xs:
@@ -348,7 +323,7 @@ def _section_time(run: RunData) -> str:
             + "".join(table) + extra)
 
 
-def _section_gate(run: RunData) -> str:
+def _section_gate(run: RunSummary) -> str:
     gate = run.report.get("gate")
     if not isinstance(gate, Mapping) or not gate.get("rules"):
         return '<p class="muted">No gate rules configured.</p>'
@@ -374,12 +349,11 @@ def _num(x: Any) -> Any:
     return round(x, 4) if isinstance(x, float) else x
 
 
-def _section_policy(run: RunData) -> str:
+def _section_policy(run: RunSummary) -> str:
     policy = sub(run.report, "policy")
-    moved = Counter((str(v.get("domain")), str(v.get("reason"))) for v in run.verdicts
-                    if v.get("reason") in ("high_stakes", "audit_sample"))
-    experts = Counter((str(v.get("domain")), str(v.get("reason"))) for v in run.verdicts
-                      if str(v.get("reason", "")).startswith("expert_"))
+    moved = {k: n for k, n in run.domain_reason.items()
+             if k[1] in ("high_stakes", "audit_sample")}
+    experts = {k: n for k, n in run.domain_reason.items() if k[1].startswith("expert_")}
     rules = policy.get("rules") if isinstance(policy.get("rules"), list) else []
     parts = []
     if rules:
@@ -413,31 +387,16 @@ def _section_policy(run: RunData) -> str:
     return "".join(parts)
 
 
-def _spread(rows: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
-    """Up to ``cap`` rows, taken round-robin over reasons (each in input order), so one
-    frequent reason does not hide the others; returned in input order."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, v in enumerate(rows):
-        groups[str(v.get("reason"))].append(i)
-    chosen: list[int] = []
-    queues = [list(reversed(g)) for g in groups.values()]
-    while len(chosen) < cap and any(queues):
-        for q in queues:
-            if q and len(chosen) < cap:
-                chosen.append(q.pop())
-    return [rows[i] for i in sorted(chosen)]
-
-
-def _section_samples(run: RunData, status: str) -> str:
-    every = [v for v in run.verdicts if v.get("status") == status]
+def _section_samples(run: RunSummary, status: str) -> str:
+    every = run.status.get(status, 0)
     if not every:
         return f'<p class="muted">No {LABELS[status]} records.</p>'
-    chosen = _spread(every, SAMPLE_CAP)
-    reasons = len({str(v.get("reason")) for v in every})
-    out = [f'<p class="muted">{len(every)} record(s); {len(chosen)} shown, spread over their '
-           f"{reasons} reason(s), in input order.</p>" if len(every) > SAMPLE_CAP else "",
-           '<table><tr><th>id</th><th>domain</th><th>where</th><th>reason</th><th>detail and '
-           "evidence</th></tr>"]
+    chosen = run.sample(status)
+    reasons = len(run.samples.get(status, {}))
+    out = [f'<p class="muted">{every} record(s); {len(chosen)} shown, spread over their '
+           f"{reasons} reason(s), in input order.</p>" if every > len(chosen) else "",
+           ('<table><tr><th>id</th><th>domain</th><th>where</th><th>reason</th><th>detail and '
+           "evidence</th></tr>")]
     for v in chosen:
         where = f"{v.get('source', '')}:{v.get('line', '')}"
         record = run.original(v)
@@ -454,7 +413,7 @@ def _section_samples(run: RunData, status: str) -> str:
     return "".join(out)
 
 
-def render_html(run: RunData) -> str:
+def render_html(run: RunSummary) -> str:
     """The whole page as a string."""
     title = f"synthvet report — {run.path.name}"
     sections = [
@@ -492,7 +451,7 @@ def write_html_report(run_dir: Path | str) -> Path:
     Raises:
         InputError: the folder is not a readable run folder or the page cannot be written.
     """
-    run = load_run(run_dir, originals=True)
+    run = summarize_run(run_dir, sample_cap=SAMPLE_CAP, originals=True)
     path = run.path / "report.html"
     try:
         path.write_text(render_html(run), encoding="utf-8")

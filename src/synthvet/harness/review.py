@@ -30,14 +30,22 @@ into ``needs_review``/``expert_conflict`` instead of picking a winner.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from synthvet.errors import InputError, UsageError
-from synthvet.harness._expert_io import load_run, read_jsonl, short_json, sub
+from synthvet.harness._expert_io import (
+    iter_originals,
+    iter_verdicts,
+    read_jsonl,
+    run_folder,
+    short_json,
+    sub,
+    where_key,
+)
 
 __all__ = [
     "FORMATS",
@@ -47,8 +55,8 @@ __all__ = [
     "export_review",
     "import_decisions",
     "label_config",
-    "parse_decisions",
     "load_users",
+    "parse_decisions",
 ]
 
 FORMATS = ("jsonl", "label-studio")
@@ -86,16 +94,23 @@ class ExportResult:
     config_path: Path | None = None
 
 
-def _queue_items(run_dir: Path | str) -> list[dict[str, Any]]:
-    run = load_run(run_dir, originals=True)
-    items = []
-    for v in run.verdicts:
+def _queue_items(run_dir: Path | str) -> Iterator[dict[str, Any]]:
+    """The review items, streamed: ``verdicts.jsonl`` filtered to ``needs_review`` and
+    ``review.jsonl`` hold the same records in the same (input) order, so they are read
+    side by side and checked to agree on (source, line)."""
+    path = run_folder(run_dir)
+    originals = iter_originals(path, "needs_review")
+    pending: tuple[tuple[str, int], dict[str, Any]] | None = None
+    for v in iter_verdicts(path):
         if v.get("status") != "needs_review":
             continue
+        if pending is None:
+            pending = next(originals, None)
+        original = None
+        if pending is not None and pending[0] == where_key(v):
+            original, pending = pending[1], None
         evidence = sub(v, "evidence")
-        machine = sub(evidence, "machine") or None
-        original = run.original(v)
-        items.append({
+        yield {
             "id": v.get("id"),
             "content_key": v.get("content_key"),
             "domain": v.get("domain"),
@@ -107,9 +122,8 @@ def _queue_items(run_dir: Path | str) -> list[dict[str, Any]]:
             "verifier": v.get("verifier", ""),
             "record": original if original is not None else {"id": v.get("id")},
             "evidence": evidence,
-            "machine": machine,
-        })
-    return items
+            "machine": sub(evidence, "machine") or None,
+        }
 
 
 def label_config() -> str:
@@ -182,9 +196,10 @@ def export_review(run_dir: Path | str, fmt: str, out: Path | str) -> ExportResul
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown review format {fmt!r}; use one of {', '.join(FORMATS)}")
-    items = _queue_items(run_dir)
     out = Path(out)
     config_path: Path | None = None
+    count = 0
+    items = _queue_items(run_folder(run_dir))  # checks the folder before `out` is touched
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "jsonl":
@@ -193,17 +208,25 @@ def export_review(run_dir: Path | str, fmt: str, out: Path | str) -> ExportResul
                     row = dict(item)
                     row.update({"decision": None, "reviewer": None, "note": None})
                     fh.write(json.dumps(row, ensure_ascii=False, default=repr) + "\n")
+                    count += 1
         else:
             from synthvet import __version__
 
-            tasks = [_ls_task(item, f"synthvet@{__version__}") for item in items]
-            out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1, default=repr),
-                           encoding="utf-8")
+            version = f"synthvet@{__version__}"
+            # a JSON list, written item by item so a large queue never sits in memory
+            with out.open("w", encoding="utf-8") as fh:
+                fh.write("[")
+                for item in items:
+                    fh.write(",\n" if count else "\n")
+                    fh.write(json.dumps(_ls_task(item, version), ensure_ascii=False,
+                                        default=repr))
+                    count += 1
+                fh.write("\n]\n")
             config_path = out.with_name(out.stem + ".label_config.xml")
             config_path.write_text(label_config(), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from exc
-    return ExportResult(count=len(items), path=out, config_path=config_path)
+    return ExportResult(count=count, path=out, config_path=config_path)
 
 
 # ---------------------------------------------------------------------------------------
