@@ -9,6 +9,7 @@ folded in here: a value-equal answer in the wrong form is ``different`` with rea
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from fractions import Fraction
@@ -49,6 +50,13 @@ def parse_value(text: Any, what: str) -> Value:
         text = repr(text)
     if not isinstance(text, str):
         raise ParseError(f"{what} must be text or a number, got {type(text).__name__}")
+    return _parse_cached(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_cached(text: str) -> Value:
+    """Parsing is pure and Values are immutable, so a batch where many answers share one
+    reference (several samples per problem) parses it once. Errors are not cached."""
     return to_value(parse_answer(text))
 
 

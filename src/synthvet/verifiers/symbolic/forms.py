@@ -267,6 +267,8 @@ def _factored(n: Node) -> FormResult:
             return FormResult("unknown", f"factor {e} is not a polynomial")
         if not all(c.is_Rational for c in p.coeffs()):
             return FormResult("unknown", "non-rational coefficients")
+        if p.total_degree() > 30 or len(syms) > 3:
+            return FormResult("unknown", "polynomial too large to test irreducibility quickly")
         content, _ = p.primitive()
         if abs(content) != 1:
             return FormResult("wrong", f"factor {e} has a common factor {content}")
