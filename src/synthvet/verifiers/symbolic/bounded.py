@@ -39,8 +39,16 @@ def run_bounded(fn: Callable[..., Any], *args: Any, seconds: float) -> Bounded:
     """Call ``fn(*args)`` in a forked child; kill it after ``seconds``."""
     if seconds <= 0:
         return Bounded("timeout", detail="no time left")
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError as exc:
+        return Bounded("error", detail=f"cannot create a pipe: {exc}")
+    try:
+        pid = os.fork()
+    except OSError as exc:  # e.g. a process limit: inconclusive, not a crash
+        os.close(read_fd)
+        os.close(write_fd)
+        return Bounded("error", detail=f"cannot fork: {exc}")
     if pid == 0:  # child
         code = 0
         try:
