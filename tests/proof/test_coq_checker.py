@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from synthvet.domains.proof import ProofDomain
 from synthvet.errors import UsageError
 from synthvet.model import Limits, Status
 from synthvet.testing import make_record
-from synthvet.verifiers.coq import CoqChecker
+from synthvet.verifiers.coq import CoqChecker, parse_statement
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "fixtures" / "proof" / "coq.jsonl"
@@ -252,3 +254,25 @@ def test_checks_do_not_leak_into_each_other() -> None:
     coerced = checker.check("Theorem v : true = 1.",
                             "Theorem v : true = 1.\nProof. reflexivity. Qed.", [], LIMITS)
     assert coerced.status is not Status.VERIFIED
+
+
+# the same statement written two ways (binders vs forall)
+_SAME = {frozenset({"coq-plus-zero", "coq-binders"})}
+_HONEST_PAIRS = [(a, b) for a in HONEST for b in HONEST
+                 if a["id"] != b["id"] and frozenset({a["id"], b["id"]}) not in _SAME]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pair=st.sampled_from(_HONEST_PAIRS))
+def test_a_proof_never_verifies_another_statement(pair: tuple[dict[str, Any],
+                                                             dict[str, Any]]) -> None:
+    """A right proof paired with the statement of another problem (renamed to its own
+    theorem's name) is never verified: the statements are not convertible."""
+    proof_rec, other = pair
+    name = parse_statement(proof_rec["statement"]).name
+    other_stmt = parse_statement(other["statement"])
+    statement = f"{other_stmt.keyword} {name} {other_stmt.rest}."
+    checker = CoqChecker({})
+    verdict = checker.check(statement, proof_rec["proof"],
+                            _imports(proof_rec) + _imports(other), LIMITS)
+    assert verdict.status is not Status.VERIFIED, (proof_rec["id"], other["id"])
