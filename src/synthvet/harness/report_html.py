@@ -357,11 +357,16 @@ def _section_policy(run: RunSummary) -> str:
     rules = policy.get("rules") if isinstance(policy.get("rules"), list) else []
     parts = []
     if rules:
-        parts.append("<table><tr><th>applies to</th><th>review</th><th class='num'>audit</th></tr>")
+        parts.append("<table><tr><th>applies to</th><th>send every verified record to experts"
+                     "</th><th class='num'>audit sample of verified records</th></tr>")
         for r in rules:
             if isinstance(r, Mapping):
-                parts.append(f"<tr><td>{_e(r.get('scope'))}</td><td>{_e(r.get('review'))}</td>"
-                             f"<td class='num'>{_e(r.get('audit'))}</td></tr>")
+                review = "always (high_stakes)" if r.get("review") == "always" else "—"
+                audit = r.get("audit")
+                shown = (f"{100 * audit:g}% (audit_sample)"
+                         if isinstance(audit, (int, float)) and audit > 0 else "—")
+                parts.append(f"<tr><td>{_e(r.get('scope'))}</td><td>{_e(review)}</td>"
+                             f"<td class='num'>{_e(shown)}</td></tr>")
         parts.append("</table>")
         if policy.get("seed") is not None:
             parts.append(f"<p class='muted'>audit seed: <code>{_e(policy['seed'])}</code></p>")
@@ -369,22 +374,20 @@ def _section_policy(run: RunSummary) -> str:
         parts.append("<p class='muted'>No policy rules configured: the machine's verified "
                      "verdicts were trusted as they are.</p>")
     if moved:
-        parts.append("<p>Verified by the machine but sent to experts by policy:</p>"
-                     "<table><tr><th>domain</th><th>reason</th><th class='num'>records</th></tr>")
-        for (d, r), n in sorted(moved.items()):
-            parts.append(f"<tr><td>{_e(d)}</td><td><code>{_e(r)}</code></td>"
-                         f"<td class='num'>{n}</td></tr>")
-        parts.append("</table>")
+        parts.append(_reason_table("Verified by the machine but sent to experts by policy:",
+                                   moved))
     elif rules:
         parts.append("<p class='muted'>Policy moved no record in this run.</p>")
     if experts:
-        parts.append("<p>Settled by expert decisions from the ledger:</p><table><tr><th>domain"
-                     "</th><th>reason</th><th class='num'>records</th></tr>")
-        for (d, r), n in sorted(experts.items()):
-            parts.append(f"<tr><td>{_e(d)}</td><td><code>{_e(r)}</code></td>"
-                         f"<td class='num'>{n}</td></tr>")
-        parts.append("</table>")
+        parts.append(_reason_table("Settled by expert decisions from the ledger:", experts))
     return "".join(parts)
+
+
+def _reason_table(title: str, counts: Mapping[tuple[str, str], int]) -> str:
+    rows = "".join(f"<tr><td>{_e(d)}</td><td><code>{_e(r)}</code></td>"
+                   f"<td class='num'>{n}</td></tr>" for (d, r), n in sorted(counts.items()))
+    return (f"<p>{_e(title)}</p><table><tr><th>domain</th><th>reason</th>"
+            f"<th class='num'>records</th></tr>{rows}</table>")
 
 
 def _section_samples(run: RunSummary, status: str) -> str:
