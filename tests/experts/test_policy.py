@@ -202,6 +202,14 @@ def test_policy_through_a_real_run(ws: Any) -> None:
     import json
     report = json.loads((run / "report.json").read_text())
     assert report["policy"]["moved"]["high_stakes"] == {"exact": len(hard_ok)}
+    # an audit sample is the same on every run, whether checked afresh or from the ledger
+    ws.config('[policy]\nseed = "t"\n[policy.exact]\naudit = 0.5\n')
+    first = ws.run("data.jsonl", out="audit1")
+    again = ws.run("data.jsonl", out="audit2")
+    sampled = [[v["id"] for v in read_jsonl(r / "verdicts.jsonl")
+                if v["reason"] == "audit_sample"] for r in (first, again)]
+    assert sampled[0] and sampled[0] == sampled[1]
+    assert all(v["cached"] for v in read_jsonl(again / "verdicts.jsonl"))
     # a bad policy table is exit 2 with one sentence, no traceback
     ws.config('[policy.exact]\naudit = 5\n')
     proc = ws.sv("run", "data.jsonl", "--out", "bad", "-q")
