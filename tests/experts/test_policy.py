@@ -49,6 +49,16 @@ def test_bad_config_is_a_usage_error_naming_the_value(config: dict[str, Any], ne
     assert needle in str(info.value)
 
 
+def test_unknown_domain_and_tag_spelling_are_named() -> None:
+    with pytest.raises(UsageError, match=r"did you mean \[policy.math\]"):
+        Policy.from_config({"policy": {"maths": {"audit": 0.1}}},
+                           known_domains=["math", "code"])
+    with pytest.raises(UsageError, match=r"\[policy.tags.<tag>.<value>\]"):
+        Policy.from_config({"policy": {"tag": {"difficulty": {"hard": {"audit": 0.1}}}}})
+    p = Policy.from_config({"policy": {"math": {"audit": 0.1}}}, known_domains=["math"])
+    assert p.domains["math"].audit == 0.1
+
+
 def test_empty_config_is_inactive_and_the_identity() -> None:
     for config in ({}, {"policy": {}}, {"policy": None}, None):
         p = Policy.from_config(config)

@@ -37,12 +37,14 @@ def _escape_property(text: str) -> str:
 
 
 def _relative(source: str, workspace: str | None) -> str:
-    if workspace and os.path.isabs(source):
-        try:
-            return os.path.relpath(source, workspace)
-        except ValueError:
-            return source
-    return source
+    """The path GitHub links: relative to the checkout. A relative ``source`` is taken
+    from the current folder (where ``synthvet run`` was started)."""
+    if not workspace:
+        return source
+    try:
+        return os.path.relpath(os.path.abspath(source), workspace)
+    except ValueError:  # another drive (Windows)
+        return source
 
 
 def annotation_lines(run: RunSummary, *, workspace: str | None = None,

@@ -45,11 +45,12 @@ machine said, and the report counts what policy did.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import math
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -154,8 +155,12 @@ class Policy:
     # -- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any] | None) -> Policy:
+    def from_config(cls, config: Mapping[str, Any] | None, *,
+                    known_domains: Iterable[str] | None = None) -> Policy:
         """Build from the whole config mapping (reads its ``policy`` table, if any).
+
+        With ``known_domains`` (the installed domains' names), a ``[policy.<name>]`` for
+        a domain that does not exist is an error instead of a rule that never matches.
 
         Raises:
             UsageError: a table or value is malformed; the message names it and the fix.
@@ -180,6 +185,19 @@ class Policy:
         for key, value in table.items():
             if key in _RESERVED:
                 continue
+            if key == "tag":
+                raise UsageError(
+                    "[policy.tag...]: tag rules go in [policy.tags.<tag>.<value>], e.g. "
+                    "[policy.tags.difficulty.hard] with review = \"always\""
+                )
+            if known_domains is not None and key not in set(known_domains):
+                names = sorted(set(known_domains))
+                close = difflib.get_close_matches(str(key), names, n=1)
+                hint = f" (did you mean [policy.{close[0]}]?)" if close else ""
+                raise UsageError(
+                    f"[policy.{key}] names no installed domain{hint}; domains: "
+                    f"{', '.join(names)}; tag rules go in [policy.tags.<tag>.<value>]"
+                )
             if not isinstance(value, Mapping):
                 raise UsageError(
                     f"policy.{key} = {value!r} is not a table: keys directly under [policy] "
