@@ -80,16 +80,17 @@ def synthvet_loop(rows: list[dict[str, Any]], options: dict[str, Any]) -> Run:
                  limits)
     times: list[float] = []
     verdicts: Counter[str] = Counter()
-    solver = domain._engine._proc.pid
-    cpu = time.process_time() + _cpu_of(solver)
+    proc = getattr(domain._engine, "_proc", None)  # None: checks run in this process
+    solver = proc.pid if proc is not None else os.getpid()
+    cpu = time.process_time() + (_cpu_of(solver) if proc is not None else 0.0)
     for rec in records:
         t = time.perf_counter()
         v = domain.check(rec, limits)
         times.append(time.perf_counter() - t)
         verdicts[f"{v.status.value}/{v.reason}"] += 1
-    if domain._engine._proc is None or domain._engine._proc.pid != solver:
+    if proc is not None and domain._engine._proc is not proc:
         raise RuntimeError("the solver process was replaced during the run")
-    cpu = time.process_time() + _cpu_of(solver) - cpu
+    cpu = time.process_time() + (_cpu_of(solver) if proc is not None else 0.0) - cpu
     domain._engine.close()
     return times, verdicts, cpu
 
@@ -106,6 +107,8 @@ def main() -> None:
         ("synthvet smt, no cvc5 model cross-check",
          lambda: synthvet_loop(rows, {"cross_check_models": False})),
         ("synthvet smt, z3 only", lambda: synthvet_loop(rows, {"second_solver": False})),
+        ("synthvet smt, default checks, isolation = inline (no solver process)",
+         lambda: synthvet_loop(rows, {"isolation": "inline"})),
     ]
     # Rounds: every configuration once per round, so that the load of a shared machine
     # falls on all of them alike.

@@ -223,7 +223,9 @@ def test_required_second_solver_missing_goes_to_review() -> None:
 
 
 @pytest.mark.slow
-def test_pigeonhole_times_out_within_the_limit(domain: SmtDomain) -> None:
+@pytest.mark.parametrize("isolation", ["process", "inline"])
+def test_pigeonhole_times_out_within_the_limit(isolation: str) -> None:
+    domain = SmtDomain({"isolation": isolation})
     limits = Limits(seconds=3.0)
     started = time.monotonic()
     v = check(domain, php(11, 10), "unsat", limits=limits)
@@ -350,3 +352,19 @@ def test_cvc5_confirms_models_or_says_it_could_not(domain: SmtDomain) -> None:
     v = SmtDomain({"cross_check_models": False}).check(make_record(
         {"domain": "smt", "smtlib": I2, "claim": "sat", "model": {"x": 8, "y": 2}}), LIMITS)
     assert v.status is Status.VERIFIED and "cross_check" not in v.evidence
+
+
+def test_inline_isolation_gives_the_same_verdicts(domain: SmtDomain) -> None:
+    inline = SmtDomain({"isolation": "inline"})
+    cases = golden_cases("fixtures/smt/golden.jsonl", "smt")
+    for case in cases:
+        a, b = domain.check(case.record, LIMITS), inline.check(case.record, LIMITS)
+        assert (a.status, a.reason, dict(a.evidence)) == (b.status, b.reason,
+                                                          dict(b.evidence)), case.where
+    with pytest.raises(UsageError, match="isolation"):
+        SmtDomain({"isolation": "thread"})
+
+
+def test_inline_conformance() -> None:
+    check_domain(SmtDomain, "fixtures/smt", perturb=_perturb, limits=LIMITS,
+                 options={"isolation": "inline"})

@@ -30,7 +30,11 @@ functions, quantifiers, ``exp``: no literal true or false), ``timeout``,
 Options (``[domains.smt]``): ``second_solver`` (bool, default true: confirm solver
 answers with cvc5), ``require_second_solver`` (bool, default true: without cvc5 those
 records go to review instead of trusting z3 alone), ``cross_check_models`` (bool,
-default true), ``timeout`` (seconds per record, capped by the run's limits).
+default true), ``timeout`` (seconds per record, capped by the run's limits),
+``isolation`` (``"process"``, the default: solvers run in a warm child process that is
+SIGKILLed at the deadline; ``"inline"``: in the harness worker itself, which saves a
+process switch per record but leaves only the harness's kill of the whole worker to stop
+a z3 call that overruns its soft timeout).
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ from synthvet.model import Limits, Record, Verdict, needs_review, refuted, verif
 __all__ = ["SmtDomain"]
 
 _DOMAIN_VERSION = "1"
-_OPTIONS = ("second_solver", "require_second_solver", "cross_check_models", "timeout")
+_OPTIONS = ("second_solver", "require_second_solver", "cross_check_models", "timeout",
+            "isolation")
+_ISOLATION = ("process", "inline")
 _MAX_MODEL_ENTRIES = 50
 _NO_CVC5 = ("the second solver (cvc5) is not installed and require_second_solver is on: "
             "pip install 'synthvet[cvc5]'")
@@ -102,6 +108,10 @@ class SmtDomain:
                 raise UsageError(f"option 'timeout' must be a positive number of seconds, "
                                  f"got {timeout!r}")
         self.timeout: float | None = timeout
+        self.isolation = options_get(options, "isolation", "process", str)
+        if self.isolation not in _ISOLATION:
+            raise UsageError(f"option 'isolation' must be one of {', '.join(_ISOLATION)}, "
+                             f"got {self.isolation!r}")
         self.cvc5 = cvc5_available()
         self.version = _version(self.second_solver)
         self._engine: Any = None
@@ -118,12 +128,13 @@ class SmtDomain:
         ]
 
     def _engine_for(self, limits: Limits) -> Any:
-        from synthvet.verifiers.smt import SmtEngine
+        from synthvet.verifiers.smt import InlineEngine, SmtEngine
 
         if self._engine is None or self._engine.memory_mb != limits.memory_mb:
             if self._engine is not None:
                 self._engine.close()
-            self._engine = SmtEngine(memory_mb=limits.memory_mb)
+            engine = SmtEngine if self.isolation == "process" else InlineEngine
+            self._engine = engine(memory_mb=limits.memory_mb)
         return self._engine
 
     def check(self, record: Record, limits: Limits) -> Verdict:

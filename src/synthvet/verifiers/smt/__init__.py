@@ -111,6 +111,63 @@ def _kill(proc: subprocess.Popen[bytes], owner: int) -> None:
         proc.wait()
 
 
+def _request(script: Script, claim: str, model: Any, timeout: float, second_solver: bool,
+             cross_check: bool, budget: float | None) -> dict[str, Any]:
+    """What the solver side needs to decide ``claim`` (or a result, for an unknown claim)."""
+    if claim not in CLAIMS:
+        return _result("inconclusive", "unknown_claim",
+                       f"unknown claim {claim!r}; expected one of {', '.join(CLAIMS)}")
+    consts = [d.name for d in script.decls if d.arity == 0]
+    return {
+        "op": "check",
+        "script": script.body,
+        "logic": script.logic,
+        "constants": consts,
+        "defined": list(script.defined_constants),
+        "functions": [d.name for d in script.decls if d.arity > 0],
+        "quoted": {n: quote_symbol(n) for n in consts + list(script.defined_constants)},
+        "assertions": script.assertions,
+        "claim": claim,
+        "model": model,
+        "budget": budget if budget is not None else max(0.05,
+                                                         timeout * _WORKER_SHARE - 0.05),
+        "second_solver": second_solver,
+        "cross_check": cross_check,
+    }
+
+
+class InlineEngine:
+    """The same checks in this process: no pipe and no process switch per record.
+
+    Faster on a loaded machine, but nothing here can stop a z3 call that overruns its
+    soft timeout: only the harness killing the whole worker can (``isolation = "inline"``
+    in ``[domains.smt]``; the default is the killable :class:`SmtEngine`).
+    """
+
+    spawns = 0
+
+    def __init__(self, memory_mb: int | None = None) -> None:
+        self.memory_mb = memory_mb
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+    def check(self, script: Script, claim: str, model: Any, *, timeout: float,
+              second_solver: bool = True, cross_check: bool = True,
+              budget: float | None = None) -> dict[str, Any]:
+        """As :meth:`SmtEngine.check`, in this process."""
+        from synthvet.verifiers.smt import _worker
+
+        request = _request(script, claim, model, timeout, second_solver, cross_check, budget)
+        if "outcome" in request:
+            return request
+        _worker.pin_seeds()
+        try:
+            return _worker.check_claim(json.loads(json.dumps(request, default=str)))
+        except Exception as exc:  # noqa: BLE001 - a solver failure is a review, not a crash
+            return _result("inconclusive", "solver_crash", f"{type(exc).__name__}: {exc}")
+
+
 class SmtEngine:
     """A warm solver process with a hard deadline per request.
 
@@ -206,26 +263,9 @@ class SmtEngine:
         ``budget`` is the solver process's own (soft) time budget, by default a little
         under ``timeout``; tests set it above ``timeout`` to exercise the hard kill.
         """
-        if claim not in CLAIMS:
-            return _result("inconclusive", "unknown_claim",
-                           f"unknown claim {claim!r}; expected one of {', '.join(CLAIMS)}")
-        consts = [d.name for d in script.decls if d.arity == 0]
-        request = {
-            "op": "check",
-            "script": script.body,
-            "logic": script.logic,
-            "constants": consts,
-            "defined": list(script.defined_constants),
-            "functions": [d.name for d in script.decls if d.arity > 0],
-            "quoted": {n: quote_symbol(n) for n in consts + list(script.defined_constants)},
-            "assertions": script.assertions,
-            "claim": claim,
-            "model": model,
-            "budget": budget if budget is not None else max(0.05,
-                                                             timeout * _WORKER_SHARE - 0.05),
-            "second_solver": second_solver,
-            "cross_check": cross_check,
-        }
+        request = _request(script, claim, model, timeout, second_solver, cross_check, budget)
+        if "outcome" in request:
+            return request
         started = time.monotonic()
         if not self._alive():
             try:

@@ -599,14 +599,21 @@ def check_claim(req: dict[str, Any], ctx: Any = None) -> Result:
     return inconclusive("unsupported", f"unknown claim {claim!r}")
 
 
+def pin_seeds() -> None:
+    """z3's global seeds (each solver also gets ``random_seed`` 0; cvc5's are per solver)."""
+    import z3
+
+    z3.set_param("smt.random_seed", 0)
+    z3.set_param("sat.random_seed", 0)
+
+
 def _serve() -> None:
     # Libraries may write to fd 1; keep the protocol on a private copy of it.
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)
     import z3
 
-    z3.set_param("smt.random_seed", 0)
-    z3.set_param("sat.random_seed", 0)
+    pin_seeds()
     # The next request's fresh context is made while the parent is busy with the last
     # reply (creating one costs about as much as solving a small problem).
     fresh = z3.Context()
