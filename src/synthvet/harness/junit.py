@@ -13,11 +13,12 @@ Two test suites:
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from synthvet.errors import InputError
+from synthvet.errors import HarnessError
 from synthvet.harness._expert_io import sub, summarize_run
 
 __all__ = ["NAME_CAP", "write_junit"]
@@ -42,7 +43,8 @@ def write_junit(run_dir: Path | str) -> Path:
     """Write ``junit.xml`` into ``run_dir`` and return its path.
 
     Raises:
-        InputError: the run folder cannot be read or the file cannot be written.
+        InputError: the run folder cannot be read.
+        HarnessError: junit.xml cannot be written.
     """
     run = summarize_run(run_dir, first_cap=NAME_CAP)
 
@@ -104,7 +106,9 @@ def write_junit(run_dir: Path | str) -> Path:
     ET.indent(root)
     path = run.path / "junit.xml"
     try:
-        ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+        tmp = path.with_name(path.name + ".partial")
+        ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
+        os.replace(tmp, path)
     except OSError as exc:
-        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+        raise HarnessError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
     return path

@@ -13,12 +13,13 @@ Everything is computed from ``verdicts.jsonl`` (the source of truth) plus
 from __future__ import annotations
 
 import html
+import os
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from synthvet.errors import InputError
+from synthvet.errors import HarnessError
 from synthvet.harness._expert_io import STATUSES, RunSummary, short_json, sub, summarize_run
 
 __all__ = ["SAMPLE_CAP", "render_html", "write_html_report"]
@@ -452,12 +453,15 @@ def write_html_report(run_dir: Path | str) -> Path:
     """(Re)build ``report.html`` in ``run_dir`` from the folder's files; returns its path.
 
     Raises:
-        InputError: the folder is not a readable run folder or the page cannot be written.
+        InputError: the folder is not a readable run folder.
+        HarnessError: the page cannot be written.
     """
     run = summarize_run(run_dir, sample_cap=SAMPLE_CAP, originals=True)
     path = run.path / "report.html"
     try:
-        path.write_text(render_html(run), encoding="utf-8")
+        tmp = path.with_name(path.name + ".partial")  # never a half-written page
+        tmp.write_text(render_html(run), encoding="utf-8")
+        os.replace(tmp, path)
     except OSError as exc:
-        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+        raise HarnessError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
     return path
