@@ -91,6 +91,10 @@ ROWS: list[tuple[str, str, str, Any, str, str]] = [
     ("sympy-log-value", "log in sympy syntax", "log(8)/log(2) * 1", "3", V, "-"),
     ("pair-vs-interval", "bare 1, 2 against (1, 2)", "1, 2", "(1, 2)", N, "-"),
     ("triple-vs-tuple", "bare list against a triple", "1, 2, 3", "(1, 2, 3)", V, "-"),
+    ("sympy-interval", "sympy's printed sets", "Union(Interval(-oo, 1), Interval.open(2, oo))",
+     r"(-\infty, 1] \cup (2, \infty)", V, "-"),
+    ("sympy-finiteset", "sympy prints {1, 2}", "{2, 1}", r"\{1, 2\}", V, "-"),
+    ("sympy-lopen", "Interval.Lopen", "Interval.Lopen(0, 1)", "[0, 1]", R, "-"),
     ("mixed-labels", "x=1, y=2 is not the set {1,2}", "x = 1, y = 2", r"\{1, 2\}", N, "-"),
     ("same-labels", "x=1, x=2 is the set {1,2}", "x = 2, x = 1", r"\{1, 2\}", V, "-"),
 ]

@@ -12,8 +12,10 @@ The tree keeps what the writer wrote (the digits of a decimal, a ``\\frac`` of t
 integers), which the form checks (:mod:`.forms`) need and sympy would throw away.
 Translation to sympy happens in :mod:`.translate`.
 
-Two modes are chosen from the text itself: *LaTeX* when it contains a backslash or a
-brace, otherwise *plain* (sympy/Python syntax and everyday notation). They differ only
+Two modes are chosen from the text itself: *LaTeX* when it contains a backslash, math
+delimiters (``$...$``), ``^{``/``_{`` or ``{,}``; otherwise *plain* (sympy/Python syntax
+and everyday notation, where ``{1, 2}`` is a set as sympy prints it, and sympy's
+``Interval(...)``, ``Interval.open(...)``, ``FiniteSet``, ``Union``, ``EmptySet`` are read). They differ only
 where the notations disagree (and plain text with ``*`` or ``**`` is taken as sympy
 syntax, where one-argument ``log`` is the natural logarithm): in LaTeX ``^`` takes one character or a braced group,
 ``\\frac12`` is ``1/2`` and ``E`` is a variable; in plain text ``^`` and ``**`` take a
@@ -96,6 +98,7 @@ _IGNORED = {
     "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
     "limits", "nolimits", "mathord",
 }
+_SYMPY_SETS = {"Interval", "FiniteSet", "Union", "EmptySet"}
 _SET_OPS = (("cup", "union"), ("cap", "inter"), ("setminus", "minus"))
 _MATRIX_ENVS = {"pmatrix", "bmatrix", "matrix", "Bmatrix", "smallmatrix"}
 _WORD_SEPARATORS = re.compile(
@@ -160,7 +163,7 @@ def parse_answer(text: str) -> Node:
     # typographic operators: unambiguous, so normalise rather than refuse
     t = t.translate(_TYPOGRAPHIC)
     # math delimiters ($...$) or any backslash/brace mean the writer wrote LaTeX
-    latex = "\\" in t or "{" in t or "}" in t or wrapped
+    latex = "\\" in t or wrapped or bool(re.search(r"[\^_]\{|\{,\}", t))
     return _Parser(t, latex=latex).parse_top()
 
 
@@ -550,8 +553,11 @@ class _Parser:
         if c in "([":
             return self.parse_bracketed()
         if c == "{":
-            if not self.latex:
-                raise self.fail("brace in plain text")
+            if not self.latex:  # sympy prints a FiniteSet as {1, 2}
+                self.i += 1
+                items = self.parse_items_until("}")
+                self.expect("}")
+                return Node("set", tuple(items)) if items else Node("empty", ())
             return self.parse_group_braces()
         if c == "|":
             self.i += 1
@@ -574,7 +580,8 @@ class _Parser:
         m = re.match(r"[A-Za-z]+", self.s[self.i:])
         assert m is not None
         word = m.group(0)
-        if len(word) == 1 or (not self.latex and word in _PLAIN_CONSTS) or (
+        if len(word) == 1 or (not self.latex and word in _SYMPY_SETS) or (
+                not self.latex and word in _PLAIN_CONSTS) or (
                 not self.latex and word in _PLAIN_FUNCS) or (self.latex and word in (
                     "sqrt", "sin", "cos", "tan", "ln", "exp")):
             pass
@@ -587,12 +594,48 @@ class _Parser:
             if sub:
                 return Node("sym", (name + "_" + sub,))
             return self.symbol_node(name)
+        if word in _SYMPY_SETS and not self.latex:
+            return self.parse_sympy_set(word)
         if word in _PLAIN_CONSTS and not self.latex:
             if self.peek() == "(" and word not in ("e", "i"):
                 raise self.fail(f"{word} is a constant, not a function")
             return Node("const", (_PLAIN_CONSTS[word],))
         fname = _PLAIN_FUNCS.get(word, word)
         return self.finish_function(fname, plain_call=True)
+
+    def parse_sympy_set(self, word: str) -> Node:
+        """sympy's printed sets: Interval(a, b), Interval.open/Lopen/Ropen(a, b),
+        FiniteSet(...), Union(...), EmptySet."""
+        if word == "EmptySet":
+            return Node("empty", ())
+        brackets = ("[", "]")
+        if word == "Interval":
+            m = re.match(r"\.(open|Lopen|Ropen)", self.s[self.i:])
+            if m:
+                self.i += m.end()
+                brackets = {"open": ("(", ")"), "Lopen": ("(", "]"),
+                            "Ropen": ("[", ")")}[m.group(1)]
+        self.expect("(")
+        items = self.parse_items_until(")")
+        self.expect(")")
+        if word == "FiniteSet":
+            return Node("set", tuple(items)) if items else Node("empty", ())
+        if word == "Interval":
+            if len(items) != 2:
+                raise self.fail("Interval takes two ends")
+            lo, hi = brackets
+            # sympy's Interval is always open at an infinite end, whatever it prints
+            if items[0] == Node("neg", (Node("const", ("oo",)),)):
+                lo = "("
+            if items[1] == Node("const", ("oo",)):
+                hi = ")"
+            return Node("group", (lo, hi, tuple(items)))
+        if len(items) < 2:
+            raise self.fail("Union of fewer than two sets")
+        node = items[0]
+        for other in items[1:]:
+            node = Node("union", (node, other))
+        return node
 
     def subscript(self) -> str:
         if not self.s.startswith("_", self.i):
