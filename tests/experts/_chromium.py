@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import struct
@@ -125,9 +126,14 @@ class _WebSocket:
             pass
 
 
-def load_page(path: Path, probe: str = "null", timeout: float = 60.0,
-              width: int = 1280) -> PageResult:
-    """Open ``path`` in headless Chromium and report what happened (see the module doc)."""
+def load_page(path: Path | str, probe: str = "null", timeout: float = 60.0,
+              width: int = 1280, steps: tuple[tuple[str, str], ...] = (),
+              settle: float = 0.3) -> PageResult:
+    """Open ``path`` (a file, or an http://127.0.0.1 URL) in headless Chromium and report
+    what happened (see the module doc). ``steps`` run after the first load, in order:
+    ``("js", code)`` evaluates code that causes a navigation and waits for the new page;
+    ``("goto", url)`` opens another page. ``settle`` seconds pass before the probe (a
+    script-built page needs a moment after its load event)."""
     profile = tempfile.mkdtemp(prefix="synthvet-chromium-")
     argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -180,16 +186,30 @@ def load_page(path: Path, probe: str = "null", timeout: float = 60.0,
                           )["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             call(f"{domain}.enable")
-        call("Page.navigate", {"url": Path(path).resolve().as_uri()})
-        loaded = any(e.get("method") == "Page.loadEventFired" for e in events)
-        while not loaded:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the page did not finish loading")
-            e = json.loads(ws.recv())
-            events.append(e)
-            loaded = e.get("method") == "Page.loadEventFired"
-        # let late console messages and layout settle
-        time.sleep(0.3)
+        def wait_load(since: int) -> None:
+            while not any(e.get("method") == "Page.loadEventFired" for e in events[since:]):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the page did not finish loading")
+                events.append(json.loads(ws.recv()))
+
+        url = str(path) if str(path).startswith("http://127.0.0.1") else \
+            Path(path).resolve().as_uri()
+        since = len(events)
+        call("Page.navigate", {"url": url})
+        wait_load(since)
+        for kind, arg in steps:
+            since = len(events)
+            if kind == "goto":
+                call("Page.navigate", {"url": arg})
+            else:
+                call("Runtime.evaluate", {"expression": arg})
+            wait_load(since)
+        # let late console messages, scripts and layout settle; keep collecting events
+        end = time.monotonic() + settle
+        while (left := end - time.monotonic()) > 0:
+            # read a whole message only once bytes are there, so no frame is cut in two
+            if ws.buf or select.select([ws.sock], [], [], left)[0]:
+                events.append(json.loads(ws.recv()))
         probe_value = call("Runtime.evaluate", {"expression": probe, "returnByValue": True})
         result.probe = probe_value.get("result", {}).get("value")
         metrics = call("Page.getLayoutMetrics")

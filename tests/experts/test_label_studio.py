@@ -1,9 +1,11 @@
 """Integration with a real Label Studio (its own venv, SQLite, on 127.0.0.1).
 
 The exported labeling config creates a project, the exported tasks (with the machine's
-pre-annotations) import into it, annotations made through its REST API export back as
-Label Studio JSON and JSON_MIN, and `synthvet review import` reads those exports into the
-ledger so that the next run settles the records.
+pre-annotations) import into it, a task renders in Label Studio's own labeling UI in a real
+Chromium (record, evidence, accept/reject, the machine's pre-annotation), annotations made
+through its REST API export back as Label Studio JSON and JSON_MIN, and
+`synthvet review import` reads those exports into the ledger so that the next run settles
+the records.
 
 Server: ``SYNTHVET_LS_URL`` and ``SYNTHVET_LS_TOKEN`` name a running one (CI starts it
 with ``tests/experts/label_studio.sh start``); otherwise this module starts one with that
@@ -24,11 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _chromium import load_page
 from expert_helpers import Workspace, exact_rows, read_jsonl
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "label_studio.sh"
 DEFAULT_TOKEN = "synthvet0test0token0000000000000000000000"
+# the account tests/experts/label_studio.sh creates (override with LS_USER / LS_PASSWORD)
+LS_USER = os.environ.get("LS_USER", "expert@example.com")
+LS_PASSWORD = os.environ.get("LS_PASSWORD", "synthvet-test-password")
 
 pytestmark = pytest.mark.slow
 
@@ -118,6 +124,21 @@ def test_tasks_import_and_annotations_come_back(ws: Workspace, label_studio: Lab
         full = ls.call("GET", f"/api/tasks/{by_record['r1']['id']}")
         preds = full.get("predictions") or []
         assert preds and preds[0]["result"][0]["value"] == {"choices": ["accept"]}
+
+        # an expert opening the task in Label Studio's own UI (real Chromium) sees the
+        # record, the evidence, the decision controls and the machine's pre-annotation
+        login = ("(() => { const f = document.querySelector('form');"
+                 f" f.querySelector('[name=email]').value = {json.dumps(LS_USER)};"
+                 f" f.querySelector('[name=password]').value = {json.dumps(LS_PASSWORD)};"
+                 " f.submit(); })()")
+        task_url = f"{ls.url}/projects/{pid}/data?task={by_record['r1']['id']}"
+        page = load_page(f"{ls.url}/user/login/", probe="document.body.innerText",
+                         steps=(("js", login), ("goto", task_url)), settle=10, timeout=180)
+        text = page.probe or ""
+        for needle in ("exact · high_stakes · r1", "Your decision", "accept", "reject",
+                       '"answer": "1"', '"status": "verified"', "synthvet@0.1.0"):
+            assert needle in text, f"{needle!r} not on the labeling page:\n{text[:3000]}"
+        (ws.root / "label-studio-task.png").write_bytes(page.screenshot)
 
         def annotate(record_id: str, choice: str, note: str) -> None:
             ls.call("POST", f"/api/tasks/{by_record[record_id]['id']}/annotations", {

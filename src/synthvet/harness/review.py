@@ -132,9 +132,13 @@ def label_config() -> str:
   <Header value="$title"/>
   <Text name="detail" value="$detail"/>
   <Header value="Record" size="5"/>
-  <Text name="record" value="$record_text"/>
+  <View style="white-space: pre-wrap; font-family: monospace; font-size: 13px">
+    <Text name="record" value="$record_text"/>
+  </View>
   <Header value="Evidence" size="5"/>
-  <Text name="evidence" value="$evidence_text"/>
+  <View style="white-space: pre-wrap; font-family: monospace; font-size: 13px">
+    <Text name="evidence" value="$evidence_text"/>
+  </View>
   <Header value="Your decision" size="5"/>
   <Choices name="decision" toName="record" choice="single" showInline="true" required="true">
     <Choice value="accept" hint="the example is correct and may be used for training"/>
