@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from expert_helpers import Workspace, exact_rows, read_jsonl, write_jsonl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from synthvet.errors import UsageError
 from synthvet.harness.ledger import Ledger
@@ -322,3 +324,32 @@ def test_label_studio_user_numbers_map_to_emails(tmp_path: Path) -> None:
     users.write_text("[]")
     with pytest.raises(UsageError, match="holds no users"):
         load_users(users)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["id", "decision", "reviewer", "note", "data", "annotations", "result",
+                         "from_name", "value", "choices", "text", "content_key", "domain",
+                         "record_id", "completed_by", "was_cancelled", "decided_at", "x"]),
+        inner, max_size=6),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(JSON, max_size=5), as_list=st.booleans())
+def test_any_decisions_file_parses_or_fails_with_a_usage_error(
+        tmp_path: Path, items: list[Any], as_list: bool) -> None:
+    path = tmp_path / "any.json"
+    if as_list:
+        path.write_text(json.dumps(items))
+    else:
+        path.write_text("".join(json.dumps(i) + "\n" for i in items))
+    try:
+        parsed = parse_decisions(path)
+    except UsageError:  # InputError is a UsageError too
+        return
+    for d in parsed:
+        assert d.decision in ("accept", "reject") and d.reviewer
+        assert d.record_id or d.content_key
