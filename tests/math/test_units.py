@@ -42,6 +42,27 @@ def test_extraction_refuses(text: str, problem: str) -> None:
     assert ex.answer is None and ex.problem == problem
 
 
+@pytest.mark.parametrize("response,status", [
+    (r"\boxed{\frac12} so \boxed{\frac{1}{2}}", "verified"),
+    (r"\boxed{\frac12} so \boxed{0.5}", "verified"),
+    (r"\boxed{\frac12} so \boxed{\frac{1}{3}}", "needs_review"),
+    ("\\boxed{1} " * 7 + r"\boxed{2}", "needs_review"),
+], ids=["frac-forms", "decimal", "different", "many"])
+def test_boxes_with_the_same_value(check: Any, response: str, status: str) -> None:
+    assert check(response=response, reference="1/2").status.value == status
+
+
+@pytest.mark.parametrize("answer,status", [
+    ("No real solutions.", "verified"), (r"$\text{no solution}$", "verified"),
+    ("none", "verified"), ("no solution", "verified"),
+])
+def test_no_solution_words(check: Any, answer: str, status: str) -> None:
+    v = check(answer=answer, check={"kind": "solve", "equation": "x^2 + 1 = 0"})
+    assert v.status.value == status
+    v = check(answer=answer, check={"kind": "solve", "equation": "x^2 - 1 = 0"})
+    assert v.status.value == "refuted"
+
+
 def test_never_takes_a_number_from_text(check: Any) -> None:
     v = check(response="We computed 12 and then 73 in the end", reference="73")
     assert v.status is Status.NEEDS_REVIEW and v.reason == "no_answer"

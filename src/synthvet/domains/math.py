@@ -61,6 +61,26 @@ def _sympy_version() -> str:
         return "?"
 
 
+def _same_value_boxes(ex: Any) -> Any:
+    """Several boxes written differently (``\\frac12`` and ``\\frac{1}{2}``) that parse to
+    the identical value are one answer; anything else stays ambiguous."""
+    from synthvet.verifiers.symbolic.engine import parse_value
+    from synthvet.verifiers.symbolic.extract import Extraction
+    from synthvet.verifiers.symbolic.parse import ParseError
+
+    if not 2 <= len(ex.candidates) < 50 or "boxed" not in ex.detail:
+        return ex
+    try:
+        values = [parse_value(c, "answer") for c in ex.candidates]
+    except ParseError:
+        return ex
+    first = values[0]
+    if all((v.kind, v.items, v.ops, v.open, v.close) ==
+           (first.kind, first.items, first.ops, first.open, first.close) for v in values):
+        return Extraction(ex.candidates[-1], "boxed_same_value")
+    return ex
+
+
 class MathDomain:
     """Answers checked with a strict parser, exact arithmetic, sympy proofs and mpmath probes."""
 
@@ -137,6 +157,8 @@ class MathDomain:
                 return needs_review("parse_error", "'response' must be text",
                                     {"field": "response"})
             ex = extract_answer(response)
+            if ex.answer is None and ex.problem == "ambiguous":
+                ex = _same_value_boxes(ex)
             if ex.answer is None:
                 code = "ambiguous_answer" if ex.problem == "ambiguous" else "no_answer"
                 return needs_review(code, ex.detail, {"candidates": list(ex.candidates)})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -167,6 +168,18 @@ def _rounding_target(ans: Value, ref: Value, forms: Sequence[FormSpec]) -> Value
     return Value("expr", (sp.Rational(vals[0].numerator, vals[0].denominator),))
 
 
+_NO_SOLUTION = re.compile(r"(?:no\s+(?:real\s+)?solutions?|none)", re.IGNORECASE)
+
+
+def _says_no_solution(answer: Any) -> bool:
+    """"No solution", "no real solutions", "none" (optionally in $ or \\text{}) for solve."""
+    if not isinstance(answer, str):
+        return False
+    t = answer.strip().strip("$").strip().rstrip(".")
+    t = re.sub(r"^\\text\{(.*)\}$", r"\1", t).strip()
+    return bool(_NO_SOLUTION.fullmatch(t))
+
+
 def _jsonable(value: Any, memo: dict[int, str]) -> Any:
     """Evidence values as JSON: sympy objects printed once each, texts truncated."""
     if value is None or isinstance(value, (bool, int, float)):
@@ -213,10 +226,14 @@ def _verify(answer: Any, *, reference: Any, task: Any, forms: Sequence[FormSpec]
         rel_tol=tolerance, probe_points=settings.probe_points,
         probe_digits=settings.probe_digits, seed=settings.seed,
         simplify_seconds=settings.simplify_seconds, deadline=settings.deadline)
+    kind = task.get("kind") if isinstance(task, dict) else None
     try:
-        ans = parse_value(answer, "answer") if not (
-            task is not None and isinstance(task, dict) and task.get("kind") == "identity"
-        ) else Value("expr", (0,))
+        if kind == "identity":
+            ans = Value("expr", (0,))  # the claim is true/false, read by the task
+        elif kind == "solve" and _says_no_solution(answer):
+            ans = Value("sset", (_sp().S.EmptySet,))
+        else:
+            ans = parse_value(answer, "answer")
     except ParseError as exc:
         return Outcome(UNKNOWN, "parse", f"answer not parsed: {exc}", "parse_error",
                        {"answer": safe_str(answer)[:200]})

@@ -102,7 +102,7 @@ def extract_answer(text: str) -> Extraction:
         distinct = sorted({_norm(b) for b in boxes})
         if len(distinct) > 1:
             return Extraction(None, "boxed", "ambiguous",
-                              f"{len(distinct)} different boxed answers", tuple(boxes[-5:]))
+                              f"{len(distinct)} different boxed answers", tuple(boxes[:50]))
         if not boxes[-1]:
             return Extraction(None, "boxed", "none", "empty \\boxed{}")
         if phrase is not None and "\\boxed" not in phrase and "\\fbox" not in phrase and (
