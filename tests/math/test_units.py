@@ -131,6 +131,16 @@ def test_tasks(check: Any, answer: str, task: dict[str, Any], status: str) -> No
     assert v.status.value == status, (v.reason, v.detail)
 
 
+def test_reference_and_check_must_agree(check: Any) -> None:
+    task = {"kind": "solve", "equation": "x^2 - 4 = 0"}
+    assert check(answer="2, -2", reference=r"\{2, -2\}", check=task).status.value == "verified"
+    v = check(answer="2", reference="2", check=task)  # the reference itself is incomplete
+    assert v.status.value == "needs_review" and "disagree" in v.detail
+    ident = {"kind": "identity", "lhs": "x", "rhs": "x"}
+    assert check(answer="true", reference="true", check=ident).status.value == "verified"
+    assert check(answer="true", reference="false", check=ident).status.value != "verified"
+
+
 def test_refutation_carries_a_counterexample(check: Any) -> None:
     v = check(answer=r"\frac{x^3}{2}", check={"kind": "antiderivative", "integrand": "x**2",
                                                "variable": "x"})

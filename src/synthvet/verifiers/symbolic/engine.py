@@ -240,7 +240,16 @@ def _verify(answer: Any, *, reference: Any, task: Any, forms: Sequence[FormSpec]
     except RecursionError:
         return Outcome(UNKNOWN, "parse", "answer nested too deeply", "parse_error")
     results: list[Outcome] = []
-    if reference is not None:
+    if reference is not None and kind == "identity":
+        from synthvet.verifiers.symbolic.tasks import truth_value
+
+        mine, theirs = truth_value(answer), truth_value(reference)
+        if mine is None or theirs is None:
+            return Outcome(UNKNOWN, "identity", "answer and reference of an identity must be "
+                           "true or false", "parse_error")
+        results.append(Outcome(EQUAL if mine == theirs else DIFFERENT, "reference",
+                               f"answer {mine}, reference {theirs}"))
+    elif reference is not None:
         try:
             ref = parse_value(reference, "reference")
         except ParseError as exc:
@@ -275,6 +284,10 @@ def _verify(answer: Any, *, reference: Any, task: Any, forms: Sequence[FormSpec]
                        else out)
     if not results:
         return Outcome(UNKNOWN, "none", "neither a reference nor a check", "missing_field")
+    if {o.status for o in results} >= {EQUAL, DIFFERENT}:
+        return Outcome(UNKNOWN, "+".join(o.method for o in results), "the reference and the "
+                       "check disagree about this answer: " + "; ".join(o.detail for o in results),
+                       "weak_evidence", {k: v for o in results for k, v in o.evidence.items()})
     for o in results:
         if o.status == DIFFERENT:
             return o

@@ -126,7 +126,8 @@ def _expect_expr(answer: Value, target: Any, s: Settings, what: str) -> Outcome:
                    {**out.evidence, "expected": target})
 
 
-def _truth(raw: Any) -> bool | None:
+def truth_value(raw: Any) -> bool | None:
+    """``true``/``false`` (also yes/no, a JSON bool, ``\\text{true}``) or None."""
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, str):
@@ -140,7 +141,7 @@ def _truth(raw: Any) -> bool | None:
 
 
 def _identity(task: Mapping[str, Any], answer_raw: Any, s: Settings) -> Outcome:
-    claim = _truth(answer_raw)
+    claim = truth_value(answer_raw)
     if claim is None:
         return Outcome(UNKNOWN, "identity", "the answer to an identity must be true or false",
                        "parse_error", {"answer": safe_str(answer_raw)[:100]})
