@@ -81,14 +81,15 @@ def test_lean_records_never_verified_here(domain: ProofDomain) -> None:
     assert verdict.reason == "checker_unavailable"
 
 
-def test_missing_lean_module_is_checker_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stands in for the Lean engine not being installed: the import fails."""
-    monkeypatch.setitem(sys.modules, "synthvet.verifiers.lean", None)
+def test_no_lean_here_is_checker_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no `lean` and no REPL on PATH, a Lean record goes to review, never verified."""
+    monkeypatch.setenv("PATH", "/nonexistent")
     fresh = ProofDomain({})
     verdict = fresh.check(_rec(system="lean", statement="theorem t : True",
                                proof="theorem t : True := trivial"), LIMITS)
     assert verdict.status is Status.NEEDS_REVIEW and verdict.reason == "checker_unavailable"
     assert any(c.name == "lean" and not c.available for c in fresh.checkers())
+    assert "no-lean" in fresh.version
 
 
 @pytest.mark.parametrize("options", [
@@ -119,7 +120,7 @@ def test_good_options_accepted() -> None:
 
 def test_version_names_the_engine(domain: ProofDomain) -> None:
     if HAVE_COQ:
-        assert re.fullmatch(r"1\+coq-8\.\d+(\.\d+)?", domain.version), domain.version
+        assert re.fullmatch(r"1\+coq-8\.\d+(\.\d+)?\+lean-adapter-\d+\+.+", domain.version), domain.version
 
 
 def test_checkers_listed(domain: ProofDomain) -> None:

@@ -99,9 +99,15 @@ class ProofDomain:
         CoqOptions.from_mapping(coq)  # validate now, so a bad config fails at load time
         self._coq_options = coq
         self._lean_options = lean
-        self._checkers: dict[str, Any] = {}
+        from synthvet.verifiers.lean import LeanChecker
+
+        # Built now, so a bad [domains.proof.lean] table is a config error at load time, and
+        # both engines' versions key the ledger: upgrading Lean or Coq re-checks everything.
+        lean_checker = LeanChecker(lean)
+        self._checkers: dict[str, Any] = {"lean": lean_checker}
         self._coq_factory = CoqChecker
-        self.version = f"1+coq-{CoqChecker(coq).engine_version()}"
+        self.version = (f"1+coq-{CoqChecker(coq).engine_version()}"
+                        f"+{lean_checker.engine_version()}")
 
     # ------------------------------------------------------------------ checking
     def check(self, record: Record, limits: Limits) -> Verdict:
@@ -123,39 +129,18 @@ class ProofDomain:
             return needs_review("parse_error",
                                 "field 'imports' must be a string or a list of strings",
                                 {"field": "imports"})
-        checker = self._checker(system)
-        if isinstance(checker, Verdict):
-            return checker
-        return checker.check(texts["statement"], texts["proof"], imports, limits)
+        return self._checker(system).check(texts["statement"], texts["proof"], imports, limits)
 
     def _checker(self, system: str) -> Any:
-        """The engine for ``system``, built on first use; a verdict when it cannot be."""
+        """The engine for ``system`` (Coq's is built on first use)."""
         if system in self._checkers:
             return self._checkers[system]
-        if system == "coq":
-            checker: Any = self._coq_factory(self._coq_options)
-        else:
-            try:
-                from synthvet.verifiers.lean import LeanChecker
-            except ImportError as exc:
-                return needs_review("checker_unavailable",
-                                    f"the Lean checker is not installed here ({exc})",
-                                    {"system": "lean"})
-            try:
-                checker = LeanChecker(self._lean_options)
-            except Exception as exc:  # noqa: BLE001 - a broken engine is a review, not a crash
-                return needs_review("checker_unavailable",
-                                    f"the Lean checker cannot start: {type(exc).__name__}: "
-                                    f"{exc}", {"system": "lean"})
+        checker: Any = self._coq_factory(self._coq_options)  # only coq is built lazily
         self._checkers[system] = checker
         return checker
 
     def checkers(self) -> list[CheckerStatus]:
         out: list[CheckerStatus] = []
         for system in SYSTEMS:
-            checker = self._checker(system)
-            if isinstance(checker, Verdict):
-                out.append(CheckerStatus(system, False, checker.detail))
-            else:
-                out.extend(checker.checkers())
+            out.extend(self._checker(system).checkers())
         return out
