@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import queue
 import re
 import sys
+import threading
 import time
 from fractions import Fraction
 from typing import Any
@@ -614,9 +616,15 @@ def _serve() -> None:
     import z3
 
     pin_seeds()
-    # The next request's fresh context is made while the parent is busy with the last
-    # reply (creating one costs about as much as solving a small problem).
-    fresh = z3.Context()
+    # Creating a z3 context costs about as much as solving a small problem; a helper
+    # thread makes the next ones while this one works (ctypes drops the GIL meanwhile).
+    ready: queue.Queue[Any] = queue.Queue(maxsize=1)
+
+    def make() -> None:
+        while True:
+            ready.put(z3.Context())
+
+    threading.Thread(target=make, name="z3-contexts", daemon=True).start()
     while True:
         line = sys.stdin.readline()
         if not line:
@@ -628,11 +636,10 @@ def _serve() -> None:
             if req.get("op") == "ping":
                 res: Result = {"outcome": "pong"}
             else:
-                res = check_claim(req, fresh)
+                res = check_claim(req, ready.get())
         except Exception as exc:  # noqa: BLE001 - reported to the parent: a review
             res = inconclusive("solver_crash", f"{type(exc).__name__}: {exc}")
         proto.write(json.dumps(res, default=str) + "\n")
-        fresh = z3.Context()
 
 
 if __name__ == "__main__":
