@@ -561,9 +561,11 @@ def check_claim(req: dict[str, Any], ctx: Any = None) -> Result:
             text = "\n(assert (or " + " ".join(
                 f"(not (= {p.quoted[n]} {p.literal(n, normal[n])}))"
                 for n in p.const_names) + " false))"
-            return _second(req, p, text, dl, "unsat") or passed(
-                "unique_confirmed", f"the model checks and no other model exists ({_by(req)})",
-                model=normal, solvers=_solvers(req))
+            unique = passed("unique_confirmed", "the model checks and no other model "
+                            f"exists ({_by(req)})", model=normal, solvers=_solvers(req))
+            if "cross_check" in res["evidence"]:
+                unique["evidence"]["cross_check"] = res["evidence"]["cross_check"]
+            return _second(req, p, text, dl, "unsat") or unique
 
     if claim in ("sat", "unique"):
         # sat without a model (unique without one is rejected before we get here)
