@@ -67,7 +67,9 @@ def _frac_family(p: int, q: int, rng: random.Random) -> Iterator[tuple[str, str,
     yield "wrong", "den_plus_one", f"{p}/{q + 1}"
     yield "wrong", "num_plus_one", f"\\frac{{{p + 1}}}{{{q}}}"
     yield "wrong", "inverted", f"{q}/{p}"
-    yield "wrong", "decimal_rounded", f"{p / q:.6f}"
+    rounded = f"{p / q:.6f}"
+    if sp.Rational(rounded) != sp.Rational(p, q):  # 223/250 = 0.892000 exactly: not wrong
+        yield "wrong", "decimal_rounded", rounded
 
 
 def _complex_family(ref: str, rng: random.Random) -> Iterator[tuple[str, str, str]]:

@@ -95,6 +95,10 @@ ROWS: list[tuple[str, str, str, Any, str, str]] = [
      r"(-\infty, 1] \cup (2, \infty)", V, "-"),
     ("sympy-finiteset", "sympy prints {1, 2}", "{2, 1}", r"\{1, 2\}", V, "-"),
     ("sympy-lopen", "Interval.Lopen", "Interval.Lopen(0, 1)", "[0, 1]", R, "-"),
+    ("huge-magnitude-identity", "probe scale must use the larger side (e^512 terms)",
+     "2*exp(5)*exp(5*x)*exp(8*x**2) + C", "2*exp(8*x**2 + 5*x + 5) + C", V, "-"),
+    ("exact-decimal-of-fraction", "0.892000 is exactly 223/250", "0.892000",
+     r"\frac{223}{250}", V, "-"),
     ("mixed-labels", "x=1, y=2 is not the set {1,2}", "x = 1, y = 2", r"\{1, 2\}", N, "-"),
     ("same-labels", "x=1, x=2 is the set {1,2}", "x = 2, x = 1", r"\{1, 2\}", V, "-"),
 ]

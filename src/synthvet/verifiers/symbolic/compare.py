@@ -137,7 +137,8 @@ def _constant_equal(a: Any, b: Any, s: Settings, shown: dict[str, Any],
     if not (d.is_number and va.is_number and vb.is_number):
         return Outcome(UNKNOWN, "probe", "no numeric value", "weak_evidence", shown)
     shown = {**shown, "answer_numeric": sp.N(va, 20), "reference_numeric": sp.N(vb, 20)}
-    scale = max(1.0, float(abs(sp.N(vb, 15)))) if vb.is_finite else 1.0
+    scale = max(1.0, float(abs(sp.N(va, 15))), float(abs(sp.N(vb, 15)))) if (
+        va.is_finite and vb.is_finite) else 1.0
     if s.rel_tol is not None:
         tol = float(s.rel_tol) * float(abs(sp.N(vb, 30)))
         ok = float(abs(d)) <= tol
@@ -255,7 +256,9 @@ def _probe_functions(a: Any, b: Any, syms: list[Any]) -> Any:
     def f(*args: Any) -> tuple[Any, Any]:
         env = dict(zip(syms, args))
         memo: dict[Any, Any] = {}
-        return _mp_eval(d, env, memo), _mp_eval(b, env, memo)
+        # the scale of the comparison: the larger side (either may be 0)
+        return _mp_eval(d, env, memo), max(abs(_mp_eval(a, env, memo)),
+                                           abs(_mp_eval(b, env, memo)))
 
     return f
 
@@ -343,10 +346,11 @@ def _function_equal(a: Any, b: Any, s: Settings, shown: dict[str, Any]) -> Outco
                     dv_abs, bv_abs = float(abs(dv_m)), float(abs(bv_m))
             else:
                 dv = _num(d.subs(point), digits)
-                bv = _num(b.subs(point), 15)
-                if not (dv.is_number and bv.is_number) or _is_bad(dv) or _is_bad(bv):
+                av, bv = _num(a.subs(point), 15), _num(b.subs(point), 15)
+                if not (dv.is_number and av.is_number and bv.is_number) or any(
+                        _is_bad(v) for v in (dv, av, bv)):
                     continue
-                dv_abs, bv_abs = float(abs(dv)), float(abs(bv))
+                dv_abs, bv_abs = float(abs(dv)), max(float(abs(av)), float(abs(bv)))
         except Exception:  # a pole, a domain error: try another point
             continue
         used += 1
@@ -365,7 +369,8 @@ def _function_equal(a: Any, b: Any, s: Settings, shown: dict[str, Any]) -> Outco
                       "answer_at_point": safe_str(_num(a.subs(point), 20)),
                       "reference_at_point": safe_str(_num(b.subs(point), 20))}
                 return Outcome(DIFFERENT, "probe", f"differ at {pt}", evidence=ev)
-            return Outcome(UNKNOWN, "probe", "numeric probe unstable", "weak_evidence", shown)
+            used -= 1  # not confirmed at higher precision: this point tells nothing
+            continue
     if used < 3:
         return Outcome(UNKNOWN, "probe", "too few points where both sides are defined",
                        "weak_evidence", shown)
