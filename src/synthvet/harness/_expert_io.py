@@ -143,7 +143,11 @@ class RunSummary:
     tags: dict[str, dict[tuple[str, str], Counter[str]]] = field(default_factory=dict)
     tag_values: dict[str, set[str]] = field(default_factory=dict)
     wide_tags: set[str] = field(default_factory=set)
+    #: check time per domain: the sum always; every value only when ``report.json`` has
+    #: no timings to take medians from (so memory stays flat on real runs)
+    seconds_total: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, array[float]] = field(default_factory=dict)
+    keep_seconds: bool = True
     #: status -> reason -> first ``sample_cap`` verdicts
     samples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     #: status -> first ``first_cap`` verdicts; (domain, status) -> the same per domain
@@ -173,7 +177,9 @@ class RunSummary:
             self.tags.setdefault(tag, {}).setdefault((domain, value), Counter())[status] += 1
         sec = v.get("seconds")
         if isinstance(sec, (int, float)) and not isinstance(sec, bool):
-            self.seconds.setdefault(domain, array("d")).append(float(sec))
+            self.seconds_total[domain] = self.seconds_total.get(domain, 0.0) + float(sec)
+            if self.keep_seconds:
+                self.seconds.setdefault(domain, array("d")).append(float(sec))
         if status in ("refuted", "needs_review"):
             bucket = self.samples.setdefault(status, {}).setdefault(reason, [])
             if len(bucket) < self.sample_cap:
@@ -212,8 +218,9 @@ def summarize_run(run_dir: Path | str, *, sample_cap: int = 25, first_cap: int =
         InputError: the folder or one of its files is missing or unreadable.
     """
     path = run_folder(run_dir)
-    summary = RunSummary(path=path, report=read_report(path), sample_cap=sample_cap,
-                         first_cap=first_cap)
+    report = read_report(path)
+    summary = RunSummary(path=path, report=report, sample_cap=sample_cap, first_cap=first_cap,
+                         keep_seconds=not sub(sub(report, "timings"), "domain"))
     for n, v in enumerate(iter_verdicts(path)):
         v["_n"] = n
         summary.add(v)

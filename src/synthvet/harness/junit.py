@@ -52,7 +52,7 @@ def write_junit(run_dir: Path | str) -> Path:
     domain_seconds = 0.0
     for domain in run.domains():
         counts = run.domain_status[domain]
-        seconds = sum(run.seconds.get(domain, ()))
+        seconds = run.seconds_total.get(domain, 0.0)
         domain_seconds += seconds
         case = ET.Element("testcase", classname="synthvet.domains", name=domain,
                           time=f"{seconds:.3f}")

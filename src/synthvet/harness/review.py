@@ -381,6 +381,9 @@ def _ls_decisions(path: Path, tasks: list[Any], report: ImportReport,
         if "data" in task or "annotations" in task:
             data = sub(task, "data")
             annotations = task.get("annotations") or []
+            if not isinstance(annotations, list):
+                raise UsageError(f"{path}: {task_ref}: \"annotations\" must be a list, got "
+                                 f"{type(annotations).__name__}")
             if not annotations:
                 report.skipped.append(f"{path}: {task_ref} has no annotation")
             for ann in annotations:
