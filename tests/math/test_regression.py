@@ -99,6 +99,11 @@ ROWS: list[tuple[str, str, str, Any, str, str]] = [
      "2*exp(5)*exp(5*x)*exp(8*x**2) + C", "2*exp(8*x**2 + 5*x + 5) + C", V, "-"),
     ("exact-decimal-of-fraction", "0.892000 is exactly 223/250", "0.892000",
      r"\frac{223}{250}", V, "-"),
+    ("empty-braces", "\\{\\} is the empty set", r"\{\}", r"\emptyset", V, "-"),
+    ("set-vs-union", "a finite set against a union of sets", r"\{1, 2\}",
+     r"\{1\} \cup \{2\}", V, "-"),
+    ("set-vs-union-wrong", "a finite set against a union of sets", r"\{1, 3\}",
+     r"\{1\} \cup \{2\}", R, "-"),
     ("mixed-labels", "x=1, y=2 is not the set {1,2}", "x = 1, y = 2", r"\{1, 2\}", N, "-"),
     ("same-labels", "x=1, x=2 is the set {1,2}", "x = 2, x = 1", r"\{1, 2\}", V, "-"),
 ]

@@ -463,7 +463,7 @@ def compare_values(ans: Value, ref: Value, s: Settings) -> Outcome:
                 return Outcome(UNKNOWN, "ordered", "same values in another order; a bare "
                                "list does not say whether order matters", "weak_evidence")
             return ordered
-    set_kinds = ("sset", "group", "rel", "in")
+    set_kinds = ("sset", "group", "rel", "in", "set")
     if ka in set_kinds and kr in set_kinds and "sset" in (ka, kr) or (
             {ka, kr} <= {"group", "rel", "in", "sset"} and (ka == "rel") != (kr == "rel")):
         return _sets(ans, ref, s)

@@ -738,7 +738,7 @@ class _Parser:
         if cmd == "{":
             items = self.parse_items_until("\\}")
             self.expect("\\}")
-            return Node("set", tuple(items))
+            return Node("set", tuple(items)) if items else Node("empty", ())
         if cmd in ("emptyset", "varnothing"):
             return Node("empty", ())
         if cmd in ("lvert", "vert", "lVert"):
