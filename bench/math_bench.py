@@ -195,6 +195,20 @@ def main() -> None:
                           for r in mv["fa"])
     variant_rows = [[v, n] for v, n in mv_variants.most_common(12)]
 
+    def strict(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in items if by_id[r["id"]]["variant"] != "decimal_rounded"]
+
+    n_mv_strict, n_sv_strict = len(strict(mv["fa"])), len(strict(sv["fa"]))
+    n_wrong_strict = sum(1 for p in pairs if p["label"] == "wrong"
+                         and p["variant"] != "decimal_rounded")
+
+    def one_per_variant(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        seen: dict[str, dict[str, Any]] = {}
+        for r in items:
+            p = by_id[r["id"]]
+            seen.setdefault(f"{p['family']}/{p['variant']}", r)
+        return list(seen.values())
+
     def examples(items: list[dict[str, Any]], k: int = 6) -> str:
         out = []
         for r in items[:k]:
@@ -254,8 +268,12 @@ math-verify's false accepts by family/variant of the wrong answer:
 task asks for the fraction in lowest terms; it is not equal to the reference, and synthvet
 sends such answers to review with `rounded_answer`.)
 
-Examples of math-verify false accepts:
-{examples(mv['fa'])}
+Without that rounding variant, math-verify accepted {n_mv_strict} wrong answers
+({100 * n_mv_strict / max(1, n_wrong_strict):.1f}% of {n_wrong_strict}); synthvet
+{n_sv_strict}.
+
+Examples of math-verify false accepts (one per variant):
+{examples(one_per_variant(mv['fa']), 12)}
 
 Examples of synthvet false rejects:
 {examples(sv['fr'])}
