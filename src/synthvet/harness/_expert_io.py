@@ -94,11 +94,10 @@ def iter_verdicts(path: Path) -> Iterator[dict[str, Any]]:
 
 def where_key(obj: Mapping[str, Any]) -> tuple[str, int]:
     """(source, line): what joins a verdict line to its original record."""
-    try:
-        line = int(obj.get("line") or 0)
-    except (TypeError, ValueError):
-        line = 0
-    return str(obj.get("source", "")), line
+    raw = obj.get("line")
+    line = raw if isinstance(raw, int) and not isinstance(raw, bool) else 0
+    source = obj.get("source")
+    return (source if isinstance(source, str) else ""), line
 
 
 def iter_originals(path: Path, status: str) -> Iterator[tuple[tuple[str, int], dict[str, Any]]]:

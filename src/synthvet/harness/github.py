@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from synthvet.harness._expert_io import STATUSES, RunSummary, sub, summarize_run
+from synthvet.harness._expert_io import STATUSES, RunSummary, sub, summarize_run, where_key
 
 __all__ = ["ANNOTATION_CAP", "annotations", "emit", "step_summary"]
 
@@ -56,11 +56,11 @@ def annotation_lines(run: RunSummary, *, workspace: str | None = None,
             if len(lines) >= cap:
                 break
             props = []
-            source = str(v.get("source") or "")
+            source, line = where_key(v)
             if source and not source.startswith("<"):
                 props.append(f"file={_escape_property(_relative(source, workspace))}")
-                if v.get("line"):
-                    props.append(f"line={int(v['line'])}")
+                if line > 0:
+                    props.append(f"line={line}")
             title = f"synthvet {v.get('domain')}: {v.get('status')} ({v.get('reason')})"
             props.append(f"title={_escape_property(title)}")
             message = f"record {v.get('id')}: {v.get('detail') or v.get('reason')}"
