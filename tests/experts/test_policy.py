@@ -225,3 +225,23 @@ def test_policy_through_a_real_run(ws: Any) -> None:
     proc = ws.sv("run", "data.jsonl", "--out", "bad", "-q")
     assert proc.returncode == 2
     assert "policy.exact.audit" in proc.stderr and "Traceback" not in proc.stderr
+
+
+TOML_VALUE = st.recursive(
+    st.booleans() | st.integers(-5, 5) | st.floats(-2, 2, allow_nan=False)
+    | st.sampled_from(["always", "never", "hard", "x"]),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(
+        st.sampled_from(["review", "audit", "seed", "tags", "math", "difficulty", "hard", "tag"]),
+        inner, max_size=3), max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(table=TOML_VALUE)
+def test_any_policy_table_builds_or_is_a_usage_error(table: Any) -> None:
+    try:
+        policy = Policy.from_config({"policy": table})
+    except UsageError:
+        return
+    out = policy.apply(rec(1, difficulty="hard"), machine_ok())
+    assert out.status in (Status.VERIFIED, Status.NEEDS_REVIEW)
+    policy.describe()
