@@ -1,4 +1,4 @@
-"""The CI recipes in docs/ci name commands and options that exist."""
+"""The recipes in docs/ci and docs/experts.md name commands and options that exist."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from synthvet.harness.cli import cli
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "ci"
 COMMANDS = sorted({
     m.group(0).strip()
-    for name in ("github-workflow.yml", "pre-commit-config.yaml", "README.md")
-    for m in re.finditer(r"synthvet (?:run|diff|report|review (?:export|import))[^\n|>&`]*",
-                         (DOCS / name).read_text())
+    for path in (DOCS / "github-workflow.yml", DOCS / "pre-commit-config.yaml",
+                 DOCS / "README.md", DOCS.parent / "experts.md")
+    for m in re.finditer(r"synthvet (?:run|diff|report|review (?:export|import))[^\n|>&`\[]*",
+                         path.read_text())
 })
 
 
