@@ -26,7 +26,8 @@ __all__ = ["Ledger", "Decision", "verdict_key", "TRANSIENT_REASONS"]
 
 #: Verdicts that say more about this run's circumstances than about the record: they are
 #: never served from the ledger, so a re-run tries again.
-TRANSIENT_REASONS = frozenset({"timeout", "harness_error", "checker_unavailable"})
+TRANSIENT_REASONS = frozenset({"timeout", "harness_error", "checker_unavailable", "checker_error",
+                               "resource_limit"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS verdicts (
