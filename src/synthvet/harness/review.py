@@ -528,12 +528,13 @@ def import_decisions(path: Path | str, ledger: DecisionLedger, *,
         else:
             placed.append((d, *where))
 
-    # Conflicts: disagreement within this file, or with what the ledger already holds.
-    by_key: dict[str, list[tuple[IncomingDecision, str, str]]] = {}
+    # Conflicts: disagreement within this file, or with what the ledger already holds,
+    # for one record (content key and domain: what the runner settles by).
+    by_key: dict[tuple[str, str], list[tuple[IncomingDecision, str, str]]] = {}
     for entry in placed:
-        by_key.setdefault(entry[1], []).append(entry)
-    for key, entries in by_key.items():
-        existing = ledger.decisions_for(key)
+        by_key.setdefault((entry[1], entry[2]), []).append(entry)
+    for (key, domain), entries in by_key.items():
+        existing = [x for x in ledger.decisions_for(key) if x.domain == domain]
         new_values = {d.decision for d, _, _ in entries}
         old_values = {x.decision for x in existing}
         if len(new_values | old_values) > 1:
