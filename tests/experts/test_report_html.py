@@ -113,3 +113,21 @@ def test_report_of_a_hand_made_minimal_folder(tmp_path: Path) -> None:
     assert "<script>alert" not in text and "&lt;script&gt;" in text
     result = load_page(page, "document.querySelectorAll('svg.chart').length")
     assert result.errors == [] and result.probe >= 2
+
+
+def test_policy_section_measures_how_often_experts_overturn_verified(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    machine = {"status": "verified", "reason": "answer_matches"}
+    rows = [{"id": "a", "domain": "math", "status": "verified", "reason": "expert_accepted",
+             "evidence": {"reviewer": "ann", "machine": machine}},
+            {"id": "b", "domain": "math", "status": "refuted", "reason": "expert_rejected",
+             "evidence": {"reviewer": "ann", "machine": machine}},
+            {"id": "c", "domain": "math", "status": "refuted", "reason": "expert_rejected",
+             "evidence": {"reviewer": "ann", "machine": {"status": "refuted"}}},
+            {"id": "d", "domain": "math", "status": "needs_review", "reason": "audit_sample",
+             "evidence": {"machine": machine}}]
+    (run / "verdicts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    text = write_html_report(run).read_text()
+    assert "Of 2 machine-verified record(s) an expert judged, <b>1</b> (50%)" in text
+    assert "audit_sample" in text and "expert_rejected" in text

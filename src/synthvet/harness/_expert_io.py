@@ -153,6 +153,9 @@ class RunSummary:
     firsts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     domain_firsts: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     originals: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    #: (machine status, expert reason) for expert-settled verdicts that carry the machine's
+    #: own verdict in ``evidence.machine``: how often experts overturn the machine
+    overturned: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, v: dict[str, Any]) -> None:
         status = str(v.get("status"))
@@ -174,6 +177,10 @@ class RunSummary:
                 self.tag_values.pop(tag, None)
                 continue
             self.tags.setdefault(tag, {}).setdefault((domain, value), Counter())[status] += 1
+        if reason in ("expert_accepted", "expert_rejected"):
+            machine = sub(sub(v, "evidence"), "machine").get("status")
+            if isinstance(machine, str):
+                self.overturned[(machine, reason)] += 1
         sec = v.get("seconds")
         if isinstance(sec, (int, float)) and not isinstance(sec, bool):
             self.seconds_total[domain] = self.seconds_total.get(domain, 0.0) + float(sec)

@@ -381,6 +381,14 @@ def _section_policy(run: RunSummary) -> str:
         parts.append("<p class='muted'>Policy moved no record in this run.</p>")
     if experts:
         parts.append(_reason_table("Settled by expert decisions from the ledger:", experts))
+    if run.overturned:
+        verified = {r: n for (m, r), n in run.overturned.items() if m == "verified"}
+        judged = sum(verified.values())
+        wrong = verified.get("expert_rejected", 0)
+        if judged:
+            parts.append(f"<p>Of {judged} machine-verified record(s) an expert judged, "
+                         f"<b>{wrong}</b> ({_pct(wrong, judged)}) were rejected: the measured "
+                         f"false-accept rate of the verifiers on what experts saw.</p>")
     return "".join(parts)
 
 
