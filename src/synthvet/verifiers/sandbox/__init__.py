@@ -102,14 +102,22 @@ def _root_links() -> list[str]:
     return args
 
 
+_STARTS = [0]
+
+
 def _drop_uid() -> int | None:
-    """A host uid for the sandbox when we are root: unused, distinct per worker."""
+    """A host uid for the sandbox when we are root: unused, distinct per worker and start.
+
+    Distinct per start so that zombies of a killed sandbox (counted against its uid's
+    process limit until someone reaps them) never starve the next one.
+    """
     if os.geteuid() != 0:
         return None
     if not (shutil.which("unshare") and shutil.which("setpriv") and shutil.which("mount")
             and os.path.isdir("/mnt")):
         return None
-    return 61000 + os.getpid() % 4000
+    _STARTS[0] += 1
+    return 61000 + (os.getpid() * 64 + _STARTS[0]) % 4000
 
 
 def build_argv(cfg: SandboxConfig) -> tuple[list[str], bool]:
@@ -181,7 +189,7 @@ class Sandbox:
         self._finalizer = weakref.finalize(self, _kill, proc)
         try:
             write_frame(proc.stdin.fileno(), {"pid_namespace": True, "tmp": "/tmp"})
-            hello = read_frame(proc.stdout.fileno(), time.monotonic() + 20.0)
+            hello = read_frame(proc.stdout.fileno(), time.monotonic() + 10.0)
         except (OSError, EOFError, TimeoutError, WireError) as exc:
             self.close()
             raise SandboxUnavailable(f"the sandbox did not start ({type(exc).__name__}); "
@@ -293,6 +301,10 @@ class Sandbox:
                              leftovers=int(first.get("leftovers") or 0),
                              seconds=time.monotonic() - t0)
         leftovers = report.get("leftovers")
+        if report.get("zygote_alive") is not True:
+            self.close()
+            return JobResult(False, "tamper", "a candidate killed the sandbox's zygote",
+                             seconds=time.monotonic() - t0)
         if type(leftovers) is not int:
             self.close()
             return JobResult(False, "tamper", "report without a process count",

@@ -203,6 +203,14 @@ def _tail(path, chars=1200):
         return ""
 
 
+def _fd_tail(fd, chars=1200):
+    try:
+        size = os.fstat(fd).st_size
+        return os.pread(fd, chars, max(0, size - chars)).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def _redirect_output(prefix):
     """fd 1 and 2 to files in the job folder; the size limit caps a flood."""
     for fd, suffix in ((1, ".out"), (2, ".err")):
@@ -259,6 +267,11 @@ def blank_main(rfd, wfd):
     else:
         _serve_calls(rfd, wfd, msg)
     os._exit(0)
+
+
+#: errors that mean a sandbox limit was hit, not that the code is wrong
+_LIMIT_ERRNO = {27: "file size (EFBIG)", 24: "open files (EMFILE)", 28: "tmp space (ENOSPC)",
+                11: "processes (EAGAIN)"}
 
 
 def _serve_calls(rfd, wfd, msg):
@@ -323,6 +336,8 @@ def _serve_calls(rfd, wfd, msg):
             reply = {"ok": False, **_exc_info(exc)}
             if isinstance(exc, (RecursionError, MemoryError)):
                 reply["limit"] = type(exc).__name__
+            elif isinstance(exc, OSError) and exc.errno in _LIMIT_ERRNO:
+                reply["limit"] = _LIMIT_ERRNO[exc.errno]
         try:
             write_frame(wfd, reply)
         except Unsupported:
@@ -623,7 +638,10 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     import time
 
     t_load = time.perf_counter()
-    reply = _load(host, job["code"], "function", jobdir, limits, deadline)
+    try:
+        reply = _load(host, job["code"], "function", jobdir, limits, deadline)
+    except CandidateGone:
+        return _tainted(host)
     t_load = time.perf_counter() - t_load
     if host.taint:
         return _tainted(host)
@@ -722,7 +740,10 @@ def _tainted(host):
 
 def _run_io(host, job, jobdir, limits, deadline, stop_early):
     """Run the program once per io test; the outputs go back raw for the trusted side."""
-    reply = _load(host, job["code"], "io", jobdir, limits, deadline)
+    try:
+        reply = _load(host, job["code"], "io", jobdir, limits, deadline)
+    except CandidateGone:
+        return _tainted(host)
     if host.taint:
         return _tainted(host)
     if reply.get("ok") is not True:
@@ -752,7 +773,10 @@ def _run_diff(hosts, job, jobdir, limits, deadline):
     """Call solution and reference on each generated input; raw results go back."""
     sol, ref = hosts
     for h, code in ((sol, job["code"]), (ref, job["reference"])):
-        r = _load(h, code, "function", jobdir, limits, deadline)
+        try:
+            r = _load(h, code, "function", jobdir, limits, deadline)
+        except CandidateGone:
+            r = {}
         h.deadline = deadline
         if h.taint:
             return {"status": "tamper" if h is sol else "ref_error", "message": h.taint[1]}
@@ -830,6 +854,20 @@ def _leftovers(known):
         time.sleep(0.0002)
 
 
+def _untouched(pid):
+    """True if ``pid`` is alive, not stopped and has no signal pending (a kill() is queued
+    before the sender's next instruction, so a candidate that signalled Z is seen here)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return False
+    state = fields.get("State", "").strip()[:1]
+    pending = int(fields.get("SigPnd", "0").strip() or "0", 16) | int(
+        fields.get("ShdPnd", "0").strip() or "0", 16)
+    return state in ("S", "R", "D") and pending == 0
+
+
 def job_main(first_blank, sock, report_fd, jobdir, isolated):
     import signal
     import time
@@ -840,14 +878,21 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
         os._exit(3)
     os.close(0)
     nonce = job.get("nonce")
+    zygote_pid = os.getppid()
     started = time.monotonic()
     try:
         os.makedirs(jobdir, mode=0o700, exist_ok=True)
         os.chdir(jobdir)
     except OSError:
         pass
-    # Test code may print; keep fd 1 (the report channel) out of its reach.
+    # Test code may print; keep fd 1 (the report channel) out of its reach. The files are
+    # unlinked at once so a candidate (same uid) cannot read what the tests print.
     _redirect_output(os.path.join(jobdir, "tests"))
+    for suffix in (".out", ".err"):
+        try:
+            os.unlink(os.path.join(jobdir, "tests" + suffix))
+        except OSError:
+            pass
     limits = job["limits"]
     candidates = job["candidates"]  # [{"code":..., "seconds":...}]
     kind = job["kind"]
@@ -900,9 +945,12 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
         except OSError:
             pass
     left = _leftovers(set(blanks.pids)) if isolated else []
+    # A candidate that killed Z (our parent) orphans us: we are reparented to init.
+    zygote_alive = os.getppid() == zygote_pid and _untouched(zygote_pid)
     report = {"from": "job", "nonce": nonce, "outcomes": outcomes,
+              "zygote_alive": zygote_alive,
               "seconds": time.monotonic() - started, "leftovers": len(left),
-              "tests_stdout_tail": _tail(os.path.join(jobdir, "tests.out"), 400)}
+              "tests_stdout_tail": _fd_tail(1, 400)}
     try:
         write_frame(report_fd, report)
     except (Unsupported, ValueError, TypeError):
@@ -1040,12 +1088,14 @@ def zygote_main():
                 got, _ = os.waitpid(-1, 0)
             except ChildProcessError:
                 break
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
+            os._exit(0)  # the trusted side closed our stdin: the sandbox is done
         clean = _wipe(jobdir)
-        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-        write_frame(out_fd, {"from": "zygote", "seq": seq, "job_status": status,
-                             "leftovers": len(leftovers), "clean": clean,
-                             "children_cpu": ru.ru_utime + ru.ru_stime,
-                             "self_cpu": sum(os.times()[:2])})
+        try:
+            write_frame(out_fd, {"from": "zygote", "seq": seq, "job_status": status,
+                                 "leftovers": len(leftovers), "clean": clean})
+        except OSError:
+            os._exit(0)
 
 
 def _fork_blank():
