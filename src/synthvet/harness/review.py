@@ -60,7 +60,6 @@ __all__ = [
 ]
 
 FORMATS = ("jsonl", "label-studio")
-DECISIONS = ("accept", "reject")
 #: what a record's machine status suggests an expert decide, for pre-annotations
 _SUGGESTION = {"verified": "accept", "refuted": "reject"}
 
