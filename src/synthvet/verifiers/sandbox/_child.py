@@ -236,13 +236,10 @@ def _exc_info(exc):
 
 
 def blank_main(rfd, wfd):
-    keep = {rfd, wfd}
-    for fd in range(0, 1024):
-        if fd not in keep and fd > 2:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    lo, hi = sorted((rfd, wfd))
+    os.closerange(3, lo)
+    os.closerange(lo + 1, hi)
+    os.closerange(hi + 1, 65536)
     try:
         msg = read_frame(rfd)
     except Exception:

@@ -15,6 +15,7 @@ import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Mutant", "mutants", "mutation_sites"]
 
@@ -62,71 +63,71 @@ def _in_functions(tree: ast.Module) -> Iterator[ast.AST]:
                 yield from ast.walk(stmt)
 
 
-def mutation_sites(tree: ast.Module) -> list[tuple[int, str]]:
-    """(node index, kind) for every place a mutation operator applies."""
-    sites: list[tuple[int, str]] = []
+def mutation_sites(tree: ast.Module) -> list[tuple[ast.AST, str]]:
+    """(node, kind) for every place a mutation operator applies, in a stable order."""
+    sites: list[tuple[ast.AST, str]] = []
     seen: set[int] = set()
     for node in _in_functions(tree):
         if id(node) in seen:
             continue  # nested functions are walked twice
         seen.add(id(node))
-        key = id(node)
         if isinstance(node, ast.Compare):
             for i, op in enumerate(node.ops):
                 if type(op) in _CMP:
-                    sites.append((key, f"cmp{i}"))
+                    sites.append((node, f"cmp{i}"))
         elif isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _BIN:
-            sites.append((key, "bin"))
+            sites.append((node, "bin"))
         elif isinstance(node, ast.BoolOp):
-            sites.append((key, "bool"))
+            sites.append((node, "bool"))
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            sites.append((key, "not"))
+            sites.append((node, "not"))
         elif isinstance(node, ast.Constant) and type(node.value) is bool:
-            sites.append((key, "flipbool"))
+            sites.append((node, "flipbool"))
         elif isinstance(node, ast.Constant) and type(node.value) is int:
-            sites.append((key, "inc"))
-            sites.append((key, "dec"))
+            sites.append((node, "inc"))
+            sites.append((node, "dec"))
     return sites
 
 
-class _Apply(ast.NodeTransformer):
-    def __init__(self, target: int, kind: str) -> None:
-        self.target, self.kind = target, kind
-        self.description = ""
+def _apply(node: ast.AST, kind: str) -> tuple[str, Any]:
+    """Mutate ``node`` in place; return a description and an undo function."""
+    line = getattr(node, "lineno", "?")
+    if kind.startswith("cmp") and isinstance(node, ast.Compare):
+        i = int(kind[3:])
+        old = node.ops[i]
+        node.ops[i] = _CMP[type(old)]()
 
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        if id(node) == self.target:
-            return self._mutate(node)
-        return super().generic_visit(node)
+        def undo() -> None:
+            node.ops[i] = old  # type: ignore[union-attr]
+        return f"line {line}: {_symbol(old)} -> {_symbol(node.ops[i])}", undo
+    if kind in ("bin", "bool") and isinstance(node, (ast.BinOp, ast.AugAssign, ast.BoolOp)):
+        old_op = node.op
+        if isinstance(node, ast.BoolOp):
+            node.op = ast.Or() if isinstance(old_op, ast.And) else ast.And()
+        else:
+            node.op = _BIN[type(old_op)]()  # type: ignore[index]
 
-    def _mutate(self, node: ast.AST) -> ast.AST:
-        line = getattr(node, "lineno", "?")
-        k = self.kind
-        if k.startswith("cmp") and isinstance(node, ast.Compare):
-            i = int(k[3:])
-            old = node.ops[i]
-            new = _CMP[type(old)]()
-            node.ops[i] = new
-            self.description = f"line {line}: {_symbol(old)} -> {_symbol(new)}"
-        elif k == "bin" and isinstance(node, (ast.BinOp, ast.AugAssign)):
-            old_op = node.op
-            node.op = _BIN[type(old_op)]()
-            self.description = f"line {line}: {_symbol(old_op)} -> {_symbol(node.op)}"
-        elif k == "bool" and isinstance(node, ast.BoolOp):
-            old_b = node.op
-            node.op = ast.Or() if isinstance(old_b, ast.And) else ast.And()
-            self.description = f"line {line}: {_symbol(old_b)} -> {_symbol(node.op)}"
-        elif k == "not" and isinstance(node, ast.UnaryOp):
-            self.description = f"line {line}: `not` dropped"
-            return node.operand
-        elif k == "flipbool" and isinstance(node, ast.Constant):
-            self.description = f"line {line}: {node.value} -> {not node.value}"
-            return ast.copy_location(ast.Constant(not node.value), node)
-        elif k in ("inc", "dec") and isinstance(node, ast.Constant):
-            new_v = node.value + (1 if k == "inc" else -1)
-            self.description = f"line {line}: {node.value} -> {new_v}"
-            return ast.copy_location(ast.Constant(new_v), node)
-        return node
+        def undo() -> None:
+            node.op = old_op  # type: ignore[union-attr]
+        return f"line {line}: {_symbol(old_op)} -> {_symbol(node.op)}", undo
+    if kind == "not" and isinstance(node, ast.UnaryOp):
+        operand = node.operand
+        node.operand = ast.UnaryOp(ast.Not(), operand)  # `not x` -> `not not x`
+
+        def undo() -> None:
+            node.operand = operand  # type: ignore[union-attr]
+        return f"line {line}: `not` dropped", undo
+    if isinstance(node, ast.Constant):
+        old_v = node.value
+        if kind == "flipbool":
+            node.value = not old_v
+        else:
+            node.value = old_v + (1 if kind == "inc" else -1)
+
+        def undo() -> None:
+            node.value = old_v  # type: ignore[union-attr]
+        return f"line {line}: {old_v} -> {node.value}", undo
+    raise ValueError(kind)
 
 
 def mutants(source: str, count: int, seed: str = "") -> list[Mutant]:
@@ -134,6 +135,7 @@ def mutants(source: str, count: int, seed: str = "") -> list[Mutant]:
 
     Sites are sampled with a generator seeded by the source text, so the choice is
     stable across runs and machines. A source that does not parse has no mutants.
+    The tree is parsed once; each mutation is applied in place, unparsed and undone.
     """
     if count <= 0:
         return []
@@ -142,29 +144,31 @@ def mutants(source: str, count: int, seed: str = "") -> list[Mutant]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     sites = mutation_sites(tree)
+    if not sites:
+        return []
     digest = hashlib.sha256((seed + source).encode("utf-8", "replace")).hexdigest()
     rng = random.Random(int(digest[:16], 16))
     order = list(range(len(sites)))
     rng.shuffle(order)
     out: list[Mutant] = []
-    seen = {ast.unparse(tree)}
+    try:
+        seen = {ast.unparse(tree)}
+    except (ValueError, RecursionError):
+        return []
     for index in order:
         if len(out) >= count:
             break
-        # re-parse each time: the transformer edits the tree in place
-        fresh = ast.parse(source)
-        fresh_sites = mutation_sites(fresh)
-        target, kind = fresh_sites[index]
-        tx = _Apply(target, kind)
-        mutated = tx.visit(fresh)
-        ast.fix_missing_locations(mutated)
+        node, kind = sites[index]
+        description, undo = _apply(node, kind)
         try:
-            text = ast.unparse(mutated)
-            compile(text, "<mutant>", "exec")
+            text = ast.unparse(tree)
+            compile(text, "<mutant>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError):
             continue
+        finally:
+            undo()
         if text in seen:
             continue
         seen.add(text)
-        out.append(Mutant(text, tx.description or kind))
+        out.append(Mutant(text, description))
     return out
