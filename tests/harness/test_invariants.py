@@ -95,7 +95,10 @@ def test_reader_yields_one_item_per_nonblank_line(tmp_path, raw_lines):
     path.write_bytes(b"".join(ln.encode("utf-8", "surrogateescape") + b"\n" for ln in raw_lines))
     inputs = InputSet([str(path)])
     items = list(inputs)
-    nonblank = [i for i, ln in enumerate(raw_lines, 1) if ln.strip()]
+    # blank means ASCII white space only: a line of U+00A0 is not silently dropped, it
+    # becomes a parse_error item like any other line that is not a JSON object
+    nonblank = [i for i, ln in enumerate(raw_lines, 1)
+                if ln.encode("utf-8", "surrogateescape").strip()]
     assert [it.line for it in items] == nonblank
     assert inputs.blank_lines == len(raw_lines) - len(nonblank)
     for it in items:

@@ -219,3 +219,32 @@ def test_partial_results_then_late_done_do_not_requeue_the_next_batch(tmp_path, 
     _run(tmp_path, [write_jsonl(rows)], registry=registry, workers=1)
     verdicts = read_jsonl(tmp_path / "out/verdicts.jsonl")
     assert [v["reason"] for v in verdicts] == ["answer_matches"] * 16
+
+
+def test_expert_decisions_settle_records_until_they_change(tmp_path, write_jsonl):
+    from synthvet.harness.ledger import Ledger
+
+    rows = [{"id": "a", "domain": "exact", "answer": "1", "reference": "2"},
+            {"id": "b", "domain": "exact", "answer": "1", "reference": "1"},
+            {"id": "c", "domain": "exact", "answer": "3", "reference": "4"}]
+    src = write_jsonl(rows)
+    _run(tmp_path, [src])
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        (ka, _), = ledger.keys_for_id("a")
+        (kb, _), = ledger.keys_for_id("b")
+        (kc, _), = ledger.keys_for_id("c")
+        ledger.add_decision(ka, "exact", "a", "accept", "ana", "units differ", "2026-11-24", "t")
+        ledger.add_decision(kb, "exact", "b", "reject", "bo", "bad label", "2026-11-24", "t")
+        ledger.add_decision(kc, "exact", "c", "accept", "ana", "", "2026-11-24", "t")
+        ledger.add_decision(kc, "exact", "c", "reject", "bo", "", "2026-11-25", "t")
+    _run(tmp_path, [src], out="o2")
+    v = {x["id"]: x for x in read_jsonl(tmp_path / "o2/verdicts.jsonl")}
+    assert (v["a"]["status"], v["a"]["reason"]) == ("verified", "expert_accepted")
+    assert v["a"]["evidence"]["reviewer"] == "ana"
+    assert v["a"]["evidence"]["machine"]["status"] == "refuted"
+    assert (v["b"]["status"], v["b"]["reason"]) == ("refuted", "expert_rejected")
+    assert (v["c"]["status"], v["c"]["reason"]) == ("needs_review", "expert_conflict")
+    rows[0]["answer"] = "1.0"  # the record changed: the machine decides again
+    _run(tmp_path, [write_jsonl(rows)], out="o3")
+    v = {x["id"]: x for x in read_jsonl(tmp_path / "o3/verdicts.jsonl")}
+    assert v["a"]["reason"] == "answer_mismatch"

@@ -108,10 +108,8 @@ def run_cmd(inputs: tuple[str, ...], out: str, config_path: str | None, fields: 
 
 def _after_run(run_dir: Path) -> None:
     """The human report, junit.xml and CI annotations, from the finished run folder."""
-    try:
-        from synthvet.harness import github, junit, report_html
-    except ImportError:  # built in parallel (issue 7); guard removed when it lands
-        return
+    from synthvet.harness import github, junit, report_html
+
     junit.write_junit(run_dir)
     report_html.write_html_report(run_dir)
     github.emit(run_dir)
@@ -189,10 +187,8 @@ def domains_cmd(as_json: bool, config_path: str | None) -> None:
 
 
 def _register_extras() -> None:
-    try:
-        from synthvet.harness.cli_experts import register
-    except ImportError:  # built in parallel (issue 7); guard removed when it lands
-        return
+    from synthvet.harness.cli_experts import register
+
     register(cli)
 
 

@@ -24,6 +24,7 @@ from synthvet.harness.executors import make_executor
 from synthvet.harness.gate import Gate, RuleResult
 from synthvet.harness.inputs import InputItem, InputSet
 from synthvet.harness.ledger import Decision, Ledger, verdict_key
+from synthvet.harness.policy import Policy
 from synthvet.harness.records import map_fields, to_record
 from synthvet.harness.runfolder import RunFolder
 from synthvet.harness.stats import Stats
@@ -151,10 +152,11 @@ class _Run:
         self.config = opts.config
         self.inputs = InputSet(opts.inputs)
         self.gate = Gate.from_config(self.config.table("gate"))
-        self.policy = _load_policy(self.config)
         self.fields = self.config.fields
         self.default_domain = self.config.default_domain
         self.domains = _Domains(registry or self.config.registry(), self.config)
+        self.policy = Policy.from_config(self.config.data,
+                                         known_domains=self.domains.registry.names())
         self.folder = RunFolder(opts.out)
         ledger_path = opts.ledger or self.config.ledger_path
         self.ledger = Ledger(ledger_path) if opts.use_ledger else None
@@ -210,6 +212,13 @@ class _Run:
             info = self.domains.info[p.record.domain]
             expert = settle_by_experts(p.record, decisions.get(p.record.content_key, []))
             if expert is not None:
+                machine = cached.get(p.key)
+                if machine is not None:  # what the machine said, to measure overturns
+                    expert = Verdict(expert.status, expert.reason, expert.detail,
+                                     {**expert.evidence, "machine": {
+                                         "status": machine.status.value,
+                                         "reason": machine.reason,
+                                         "detail": machine.detail}})
                 p.verdict = expert.stamped(id=p.record.id, domain=p.record.domain,
                                            verifier=info.verifier)
             elif p.key in cached:
@@ -245,7 +254,7 @@ class _Run:
             self.next_write += 1
             verdict = p.verdict
             record = p.record
-            if p.machine and self.policy is not None and record is not None:
+            if p.machine and record is not None:
                 before = verdict
                 verdict = self.policy.apply(record, verdict)
                 if verdict is not before and verdict.reason != before.reason:
@@ -323,20 +332,10 @@ class _Run:
                         "workers_replaced": getattr(self.executor, "replaced", 0)},
             "gate": {"passed": all(r.passed for r in gate),
                      "rules": [r.to_dict() for r in gate]},
-            "policy": {**(self.policy.describe() if self.policy is not None else {}),
-                       "applied": dict(self.policy_counts)},
+            "policy": {**self.policy.describe(), "applied": dict(self.policy_counts)},
         }
         self.folder.write_json("report.json", report)
         return RunResult(self.stats, gate, report, self.folder.path)
-
-
-def _load_policy(config: Config) -> Any:
-    try:
-        from synthvet.harness.policy import Policy
-    except ImportError:  # built in parallel (issue 7); guard removed when it lands
-        return None
-
-    return Policy.from_config(config.data)
 
 
 def run(opts: RunOptions, *, registry: DomainRegistry | None = None,
