@@ -258,6 +258,9 @@ def blank_main(rfd, wfd):
     random.seed(0)
     sys.argv = ["solution.py"]
     sys.setrecursionlimit(max(1000, int(msg.get("recursion", 1000))))
+    import gc
+
+    gc.enable()  # candidate code gets a normal interpreter (Z froze its own objects)
     _set_limits(msg["limits"])
     if msg["mode"] == "io":
         _serve_io(rfd, wfd, msg, prefix)
@@ -1011,6 +1014,9 @@ def zygote_main():
     # Children touch refcounts, not the collector's bookkeeping of these objects: frozen,
     # they are never scanned, so copy-on-write pages stay shared (a fork stays cheap).
     gc.freeze()
+    # Short-lived children rarely need the cycle collector; a collection would touch
+    # (and so copy) every young object's header. Candidate hosts turn it back on.
+    gc.disable()
     out_fd = os.dup(1)
     os.dup2(os.open("/dev/null", os.O_WRONLY), 1)
     cfg = read_frame(0)
