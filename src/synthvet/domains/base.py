@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -82,6 +82,23 @@ def which_version(
         return CheckerStatus(executable, False, f"{path}: {exc}")
     first = (out.stdout or out.stderr).strip().splitlines()
     return CheckerStatus(executable, True, f"{path}: {first[0] if first else 'no version'}")
+
+
+def reject_unknown_options(domain: str, options: Mapping[str, Any],
+                           known: Iterable[str]) -> dict[str, Any]:
+    """A copy of ``options``; a key the domain does not know is a config error naming it."""
+    import difflib
+
+    from synthvet.errors import UsageError
+
+    known = list(known)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(f"[domains.{domain}] has unknown option(s) "
+                         f"{', '.join(map(repr, unknown))}{hint}; known: {', '.join(known)}")
+    return dict(options)
 
 
 def options_get(options: Mapping[str, Any], key: str, default: Any, kind: type) -> Any:

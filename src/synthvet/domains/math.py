@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from synthvet.domains.base import CheckerStatus, options_get
+from synthvet.domains.base import CheckerStatus, options_get, reject_unknown_options
 from synthvet.model import Limits, Record, Verdict, needs_review, refuted, verified
 
 __all__ = ["MathDomain"]
@@ -92,11 +92,7 @@ class MathDomain:
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         from synthvet.errors import UsageError
 
-        opts = dict(options or {})
-        unknown = sorted(set(opts) - set(_OPTIONS))
-        if unknown:
-            raise UsageError(f"[domains.math] has unknown option(s) {unknown}; known: "
-                             f"{', '.join(_OPTIONS)}")
+        opts = reject_unknown_options("math", options or {}, _OPTIONS)
         tol = opts.get("tolerance")
         self.tolerance: Fraction | None = None
         if tol is not None:

@@ -43,7 +43,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from synthvet.domains.base import CheckerStatus, options_get
+from synthvet.domains.base import CheckerStatus, options_get, reject_unknown_options
 from synthvet.model import Limits, Record, Verdict, needs_review, refuted, verified
 
 __all__ = ["SmtDomain"]
@@ -93,11 +93,7 @@ class SmtDomain:
         from synthvet.errors import UsageError
         from synthvet.verifiers.smt import cvc5_available
 
-        options = dict(options or {})
-        unknown = sorted(set(options) - set(_OPTIONS))
-        if unknown:
-            raise UsageError(f"unknown option(s) {', '.join(map(repr, unknown))} for the smt "
-                             f"domain; available: {', '.join(_OPTIONS)}")
+        options = reject_unknown_options("smt", options or {}, _OPTIONS)
         self.second_solver = options_get(options, "second_solver", True, bool)
         self.require_second = options_get(options, "require_second_solver", True, bool)
         self.cross_check = options_get(options, "cross_check_models", True, bool)
