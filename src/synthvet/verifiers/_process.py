@@ -15,10 +15,10 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ProcessResult", "RLimits", "run_limited", "kill_group"]
+__all__ = ["ProcessResult", "RLimits", "run_limited", "kill_group", "child_setup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,33 @@ class ProcessResult:
         return text[-chars:]
 
 
+def child_setup(rlimits: RLimits | None = None, *,
+                die_with_parent: bool = False) -> Callable[[], None]:
+    """A ``preexec_fn``: the rlimits, no core dumps, and — for long-lived children such as
+    warm solvers and REPLs — SIGKILL from the kernel when the parent dies, so a worker
+    killed for a hung check leaves nothing computing.
+
+    Everything is looked up here, in the parent: between fork and exec the child must not
+    import (another thread may have held the import lock at the fork).
+    """
+    limits = rlimits or RLimits()
+    prctl = None
+    if die_with_parent:
+        try:
+            import ctypes
+
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):  # not Linux: the child's stdin EOF must do
+            prctl = None
+
+    def setup() -> None:
+        limits.apply()
+        if prctl is not None:
+            prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+
+    return setup
+
+
 def kill_group(pid: int) -> None:
     """SIGKILL the process group led by ``pid``; quiet if it is already gone."""
     try:
@@ -100,7 +127,7 @@ def run_limited(
         cwd=cwd,
         env=dict(env) if env is not None else None,
         start_new_session=True,
-        preexec_fn=limits.apply,
+        preexec_fn=child_setup(limits),
     )
     data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
     out = {"stdout": bytearray(), "stderr": bytearray()}

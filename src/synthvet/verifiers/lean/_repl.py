@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from synthvet.verifiers._process import RLimits, kill_group
+from synthvet.verifiers._process import RLimits, child_setup, kill_group
 from synthvet.verifiers.lean._protocol import (
     CommandReply,
     MalformedReply,
@@ -93,27 +93,6 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-def _child_setup(rlimits: RLimits) -> Callable[[], None]:
-    """In the child before exec: the rlimits, and death with the parent on Linux.
-
-    A warm REPL outlives single checks; if the harness SIGKILLs the worker that owns it
-    (a hung check), PR_SET_PDEATHSIG makes the kernel kill the REPL too instead of
-    leaving it computing (an idle REPL would also exit on the EOF of its stdin).
-    """
-
-    def setup() -> None:
-        rlimits.apply()
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-        except (OSError, AttributeError):  # not Linux: the stdin EOF still ends the REPL
-            pass
-
-    return setup
-
-
 class ProcessTransport:
     """The real REPL as a child process in its own session (killed as a group)."""
 
@@ -135,7 +114,7 @@ class ProcessTransport:
                 cwd=cwd,
                 env=dict(env) if env is not None else None,
                 start_new_session=True,
-                preexec_fn=_child_setup(rlimits or RLimits()),
+                preexec_fn=child_setup(rlimits or RLimits(), die_with_parent=True),
             )
         except OSError as exc:
             self._stderr.close()

@@ -25,7 +25,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from synthvet.verifiers._process import kill_group
+from synthvet.verifiers._process import RLimits, child_setup, kill_group
 from synthvet.verifiers.smt._script import (
     Decl,
     Script,
@@ -70,38 +70,6 @@ def cvc5_available() -> bool:
 
 def _result(outcome: str, reason: str, detail: str, **evidence: Any) -> dict[str, Any]:
     return {"outcome": outcome, "reason": reason, "detail": detail, "evidence": evidence}
-
-
-def _child_setup(memory_mb: int | None) -> Any:
-    """In the solver process before exec: a soft address-space limit, and death with the
-    parent (PR_SET_PDEATHSIG) so that a harness worker SIGKILLed for a hung check does
-    not leave a solver computing; an idle solver also exits on the EOF of its stdin.
-
-    Everything is imported and looked up here, in the parent: between fork and exec the
-    child must not import (another thread may have held the import lock at the fork).
-    """
-    import ctypes
-    import resource
-
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):  # not Linux: the stdin EOF still ends the solver
-        prctl = None
-    soft = None
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if memory_mb is not None:
-        soft = memory_mb * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            soft = min(soft, hard)
-
-    def setup() -> None:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if soft is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        if prctl is not None:
-            prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-
-    return setup
 
 
 def _kill(proc: subprocess.Popen[bytes], owner: int) -> None:
@@ -201,7 +169,8 @@ class SmtEngine:
             [sys.executable, "-m", "synthvet.verifiers.smt._worker"], env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             # preexec_fn as in _process.run_limited; the harness worker is single-threaded
-            start_new_session=True, preexec_fn=_child_setup(self.memory_mb),  # noqa: PLW1509
+            start_new_session=True,
+            preexec_fn=child_setup(RLimits(memory_mb=self.memory_mb), die_with_parent=True),
         )
         self._proc, self._owner, self._buffer = proc, os.getpid(), b""
         self._finalizer = weakref.finalize(self, _kill, proc, self._owner)
