@@ -439,6 +439,13 @@ class CodeDomain:
         calls = first.get("calls")
         evidence["calls"] = calls
         evidence["tests_run"] = first.get("tests_run")
+        if first.get("shadowed_builtins"):
+            evidence["shadowed_builtins_ignored"] = first["shadowed_builtins"]
+        trusted = _names_tests_take_from_solution(solution, tests, entry)
+        if trusted:
+            # The tests call helpers or read constants that the solution itself defines
+            # (HumanEval/32's `poly`, /38's `encode_cyclic`): the verdict trusts those.
+            evidence["tests_use_solution_names"] = trusted
         if not isinstance(calls, int) or calls <= 0:
             return needs_review("weak_evidence", "the tests never called the solution", evidence)
         return self._mutation(outcomes, muts, evidence)
@@ -595,6 +602,23 @@ class CodeDomain:
                 return needs_review("weak_evidence", f"only {valid} generated inputs were valid "
                                     "for the reference", evidence)
         return None
+
+
+def _names_tests_take_from_solution(solution: str, tests: str, entry: str | None) -> list[str]:
+    """Top-level names of the solution (besides the entry point) that the tests read."""
+    try:
+        sol, tst = ast.parse(solution), ast.parse(tests)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    defined = set()
+    for node in sol.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.Assign):
+            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    own = {n.name for n in ast.walk(tst) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    used = {n.id for n in ast.walk(tst) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return sorted((defined & used) - own - {entry, "check"})[:20]
 
 
 def _same_value(a: Any, b: Any) -> bool:
