@@ -653,7 +653,9 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
         host.kill()
         host.taint = ("protocol", "bad names")
         return _tainted(host)
-    ns = {"__name__": "__tests__", "__builtins__": builtins}
+    # A test script's `if __name__ == "__main__":` block runs, as it would from the shell.
+    ns = {"__name__": "__tests__" if job["form"] == "check" else "__main__",
+          "__builtins__": builtins}
     sol_mod = types.ModuleType("solution")
     shadowed = []
     for name, kind in names.items():
@@ -711,7 +713,9 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
                 if argc:
                     return {"status": "unsupported",
                             "message": f"{tname} takes arguments (fixtures are unsupported)"}
-                fn()
+                if fn() is not None:  # a coroutine or generator: its asserts never ran
+                    return {"status": "unsupported",
+                            "message": f"{tname} is async or a generator (unsupported)"}
                 results.append(tname)
                 if host.taint:
                     break
