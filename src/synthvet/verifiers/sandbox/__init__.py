@@ -37,8 +37,14 @@ from typing import Any
 from synthvet.verifiers.sandbox import _child
 from synthvet.verifiers.sandbox._child import WireError, read_frame, write_frame
 
-__all__ = ["SandboxConfig", "Sandbox", "JobResult", "SandboxUnavailable", "probe",
-           "PROTECTIONS"]
+__all__ = [
+    "PROTECTIONS",
+    "JobResult",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxUnavailable",
+    "probe",
+]
 
 #: every protection layer the sandbox knows about, in report order
 PROTECTIONS = ("bubblewrap", "network_namespace", "pid_namespace", "read_only_host",
@@ -165,7 +171,7 @@ class Sandbox:
         self.hello: dict[str, Any] = {}
         self.protections: dict[str, bool] = {}
         self.start_seconds = 0.0
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._pending_end = False
 
     # ----------------------------------------------------------------- lifecycle

@@ -163,7 +163,7 @@ def _non_dumpable():
 
         libc = ctypes.CDLL(None, use_errno=True)
         return libc.prctl(4, 0, 0, 0, 0) == 0
-    except Exception:
+    except Exception:  # noqa: BLE001
         return False
 
 
@@ -174,7 +174,7 @@ def _set_limits(lim):
         if value is None:
             return
         try:
-            soft, hard = resource.getrlimit(which)
+            _soft, hard = resource.getrlimit(which)
             value = int(value)
             if hard != resource.RLIM_INFINITY:
                 value = min(value, hard)
@@ -242,7 +242,7 @@ def blank_main(rfd, wfd):
     os.closerange(hi + 1, 65536)
     try:
         msg = read_frame(rfd)
-    except Exception:
+    except Exception:  # noqa: BLE001
         os._exit(0)
     if not isinstance(msg, dict) or msg.get("op") != "load":
         os._exit(0)
@@ -280,7 +280,7 @@ def _serve_calls(rfd, wfd, msg):
     ns = {"__name__": msg.get("module", "solution"), "__builtins__": builtins}
     try:
         code = compile(msg["code"], "<solution>", "exec")
-        exec(code, ns)
+        exec(code, ns)  # noqa: S102
     except BaseException as exc:  # noqa: BLE001 - every outcome is reported
         import traceback
 
@@ -288,7 +288,7 @@ def _serve_calls(rfd, wfd, msg):
                  "traceback": traceback.format_exc()[-1500:]}
         try:
             write_frame(wfd, reply)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110
             pass
         return
     names = {}
@@ -302,7 +302,7 @@ def _serve_calls(rfd, wfd, msg):
     while True:
         try:
             req = read_frame(rfd)
-        except Exception:
+        except Exception:  # noqa: BLE001
             return
         op = req.get("op")
         if op == "get":
@@ -360,7 +360,7 @@ def _serve_io(rfd, wfd, msg, prefix):
     while True:
         try:
             req = read_frame(rfd)
-        except Exception:
+        except Exception:  # noqa: BLE001
             return
         if req.get("op") != "run":
             return
@@ -389,12 +389,12 @@ def _serve_io(rfd, wfd, msg, prefix):
                 os.dup2(fe, 2)
                 for fd in (fi, fo, fe):
                     os.close(fd)
-                sys.stdin = open(0, "r", encoding="utf-8", errors="replace", closefd=False)
-                sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
-                sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+                sys.stdin = open(0, "r", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+                sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+                sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
                 import builtins
 
-                exec(code, {"__name__": "__main__", "__builtins__": builtins})
+                exec(code, {"__name__": "__main__", "__builtins__": builtins})  # noqa: S102
                 sys.stdout.flush()
                 status = 0
             except SystemExit as exc:
@@ -403,7 +403,7 @@ def _serve_io(rfd, wfd, msg, prefix):
                     if exc.code is not None and not isinstance(exc.code, int):
                         sys.stderr.write(str(exc.code) + "\n")
                     sys.stdout.flush()
-                except BaseException:  # noqa: BLE001
+                except BaseException:  # noqa: S110, BLE001
                     pass
             except BaseException:  # noqa: BLE001
                 import traceback
@@ -412,7 +412,7 @@ def _serve_io(rfd, wfd, msg, prefix):
                     sys.stdout.flush()
                     traceback.print_exc()
                     sys.stderr.flush()
-                except BaseException:  # noqa: BLE001
+                except BaseException:  # noqa: S110, BLE001
                     pass
                 status = 1
             os._exit(status & 0xFF)
@@ -565,8 +565,8 @@ def _make_proxy(host, name):
             host.last["got"] = _short(value)
             return value
         if "unsupported" in reply:
-            host.taint = ("unsupported", f"{name}() returned a non-plain value "
-                          f"({str(reply['unsupported'])[:120]})")
+            host.taint = ("unsupported", (f"{name}() returned a non-plain value "
+                                          f"({str(reply['unsupported'])[:120]})"))
             raise CandidateGone(host.taint[1])
         etype = str(reply.get("exc_type", "Exception"))
         message = str(reply.get("message", ""))
@@ -581,7 +581,7 @@ def _make_proxy(host, name):
             raise CandidateError(f"{etype}: {message}")
         try:
             exc = cls(message)
-        except Exception:
+        except Exception:  # noqa: BLE001
             exc = CandidateError(f"{etype}: {message}")
         raise exc
 
@@ -593,7 +593,7 @@ def _make_proxy(host, name):
 def _short(value, limit=300):
     try:
         text = repr(value)
-    except Exception:
+    except Exception:  # noqa: BLE001
         text = "<unrepresentable>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -633,9 +633,8 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     """Run the record's tests against one loaded candidate host. Returns an outcome dict."""
     import builtins
     import random
-    import types
-
     import time
+    import types
 
     t_load = time.perf_counter()
     try:
@@ -693,7 +692,7 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     except SyntaxError as exc:
         return {"status": "test_error", "exc_type": "SyntaxError", "message": str(exc)[:300]}
     try:
-        exec(code, ns)
+        exec(code, ns)  # noqa: S102
         if form == "check":
             entry = job["entry_point"]
             check = ns.get("check")
@@ -884,7 +883,7 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
 
     try:
         job = read_frame(0)
-    except Exception:
+    except Exception:  # noqa: BLE001
         os._exit(3)
     os.close(0)
     nonce = job.get("nonce")
@@ -910,6 +909,7 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
     outcomes = []
     blanks = _Blanks(first_blank, sock)
     killed = 0
+    orig_seconds = 0.0
     try:
         for i, cand in enumerate(candidates):
             if i > 0 and needed is not None and kind == "tests":
@@ -973,11 +973,12 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
 
 
 PREIMPORT = (
-    "math cmath re collections itertools functools heapq bisect string typing random copy "
-    "json fractions decimal statistics operator datetime hashlib array queue dataclasses "
-    "enum numbers textwrap unicodedata traceback types ctypes select signal time resource "
-    "socket struct"
-).split()
+    "math", "cmath", "re", "collections", "itertools", "functools", "heapq", "bisect",
+    "string", "typing", "random", "copy", "json", "fractions", "decimal", "statistics",
+    "operator", "datetime", "hashlib", "array", "queue", "dataclasses", "enum", "numbers",
+    "textwrap", "unicodedata", "traceback", "types", "ctypes", "select", "signal", "time",
+    "resource", "socket", "struct",
+)
 
 
 def _selfcheck():
@@ -1017,7 +1018,7 @@ def zygote_main():
     for name in PREIMPORT:
         try:
             __import__(name)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110
             pass
     import gc
 
@@ -1099,7 +1100,7 @@ def zygote_main():
                     pass
         while True:
             try:
-                got, _ = os.waitpid(-1, 0)
+                _got, _ = os.waitpid(-1, 0)
             except ChildProcessError:
                 break
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-__all__ = ["signature_of", "generate_inputs", "Unannotated"]
+__all__ = ["Unannotated", "generate_inputs", "signature_of"]
 
 
 class Unannotated(Exception):
@@ -48,10 +48,11 @@ def _strategy(node: ast.expr, depth: int = 0) -> Any:
     if depth > 4:
         raise Unannotated("annotation nested too deeply")
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value
         try:
-            node = ast.parse(node.value, mode="eval").body
+            node = ast.parse(text, mode="eval").body
         except SyntaxError:
-            raise Unannotated(f"bad string annotation {node.value!r}") from None
+            raise Unannotated(f"bad string annotation {text!r}") from None
     if isinstance(node, ast.Constant) and node.value is None:
         return st.none()
     name = None

@@ -55,9 +55,9 @@ def _in_functions(tree: ast.Module) -> Iterator[ast.AST]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(
-                    getattr(body[0], "value", None), ast.Constant) and isinstance(
-                    body[0].value.value, str):
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and \
+                    isinstance(first.value.value, str):
                 body = body[1:]
             for stmt in body:
                 yield from ast.walk(stmt)
@@ -98,7 +98,7 @@ def _apply(node: ast.AST, kind: str) -> tuple[str, Any]:
         node.ops[i] = _CMP[type(old)]()
 
         def undo() -> None:
-            node.ops[i] = old  # type: ignore[union-attr]
+            node.ops[i] = old
         return f"line {line}: {_symbol(old)} -> {_symbol(node.ops[i])}", undo
     if kind in ("bin", "bool") and isinstance(node, (ast.BinOp, ast.AugAssign, ast.BoolOp)):
         old_op = node.op
@@ -108,25 +108,26 @@ def _apply(node: ast.AST, kind: str) -> tuple[str, Any]:
             node.op = _BIN[type(old_op)]()  # type: ignore[index]
 
         def undo() -> None:
-            node.op = old_op  # type: ignore[union-attr]
+            node.op = old_op
         return f"line {line}: {_symbol(old_op)} -> {_symbol(node.op)}", undo
     if kind == "not" and isinstance(node, ast.UnaryOp):
         operand = node.operand
         node.operand = ast.UnaryOp(ast.Not(), operand)  # `not x` -> `not not x`
 
         def undo() -> None:
-            node.operand = operand  # type: ignore[union-attr]
+            node.operand = operand
         return f"line {line}: `not` dropped", undo
     if isinstance(node, ast.Constant):
-        old_v = node.value
+        const = node
+        old_v = const.value
         if kind == "flipbool":
-            node.value = not old_v
-        else:
-            node.value = old_v + (1 if kind == "inc" else -1)
+            const.value = not old_v
+        elif isinstance(old_v, int):
+            const.value = old_v + (1 if kind == "inc" else -1)
 
         def undo() -> None:
-            node.value = old_v  # type: ignore[union-attr]
-        return f"line {line}: {old_v} -> {node.value}", undo
+            const.value = old_v
+        return f"line {line}: {old_v!r} -> {const.value!r}", undo
     raise ValueError(kind)
 
 
