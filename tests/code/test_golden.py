@@ -128,3 +128,21 @@ def test_survives_fork_of_the_worker(domain: CodeDomain) -> None:
     os.waitpid(pid, 0)
     assert json.loads(os.read(r, 100)) == "verified"
     assert domain.check(rec, Limits(seconds=20)).status is Status.VERIFIED
+
+
+def test_budget_cut_mutants_are_not_kills() -> None:
+    """A mutant stopped by the record's time budget (not by its own limit) proves nothing:
+    with only an equivalent mutant run, the tests are weak, not strong."""
+    from synthvet.testing import make_record
+
+    d = CodeDomain({})
+    try:
+        rec = make_record({"domain": "code", "entry_point": "f",
+                           "solution": "import time\ndef f(x):\n    time.sleep(0.5)\n    y = 0\n"
+                                       "    if y < 1:\n        y = 2\n    return x\n",
+                           "tests": "def check(c):\n    assert c(2) == 2\n"})
+        v = d.check(rec, Limits(seconds=2.0))
+        assert (v.status, v.reason) == (Status.NEEDS_REVIEW, "weak_evidence"), v
+        assert v.evidence["mutation"]["killed"] == 0
+    finally:
+        d.close()

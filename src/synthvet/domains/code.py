@@ -401,10 +401,12 @@ class CodeDomain:
             return None
         # The runner stops as soon as enough mutants are killed (or too few can be), so
         # only the mutants it ran are judged; the score is then a lower bound.
-        rest = outcomes[1:]
+        pairs = [(m, o) for m, o in zip(muts, outcomes[1:])
+                 if not (isinstance(o, dict) and o.get("status") == "not_run")]
+        rest = [o for _, o in pairs]
         killed = 0
         survivors = []
-        for m, o in zip(muts, rest):
+        for m, o in pairs:
             dead = killed_fn(o) if killed_fn else (not isinstance(o, dict)
                                                     or o.get("status") != "pass")
             if dead:
@@ -428,6 +430,7 @@ class CodeDomain:
         seconds = min(self.options["timeout"], budget)
         job, muts = self._job("tests", solution, seconds,
                               {"form": form, "tests": tests, "entry_point": entry})
+        job["job_seconds"] = max(0.1, budget * 0.9 - 0.05)
         result = box.run(job, budget)
         evidence["form"] = form
         bad = self._common(box, result, evidence)
@@ -458,6 +461,7 @@ class CodeDomain:
         seconds = min(self.options["timeout"], budget)
         job, muts = self._job("io", solution, seconds,
                               {"io_inputs": [c["input"] for c in cases]})
+        job["job_seconds"] = max(0.1, budget * 0.9 - 0.05)
         result = box.run(job, budget)
         bad = self._common(box, result, evidence)
         if bad is not None:

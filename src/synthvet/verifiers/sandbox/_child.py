@@ -926,6 +926,13 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
                 lo, factor = job.get("mutant_time", (0.5, 5.0))
                 seconds = min(seconds, max(float(lo), float(factor) * orig_seconds))
             deadline = t0 + seconds
+            cut_by_job = False
+            if job.get("job_seconds"):  # the whole job's budget: mutants never overrun it
+                job_end = started + float(job["job_seconds"])
+                if i > 0 and job_end - t0 < 0.05:
+                    break
+                cut_by_job = job_end < deadline
+                deadline = min(deadline, job_end)
             sub = dict(job, code=cand["code"])
             if kind == "io":
                 outcome = _run_io(host, sub, jobdir, limits, deadline, i > 0)
@@ -937,6 +944,11 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
             else:
                 outcome = _run_tests(host, sub, jobdir, limits, deadline, i > 0)
             outcome["seconds"] = round(time.monotonic() - t0, 6)
+            if i > 0 and cut_by_job and outcome.get("status") == "timeout":
+                # stopped by the job's budget, not by its own limit: proves nothing
+                host.close()
+                outcomes.append({"status": "not_run", "message": "job time budget used up"})
+                break
             if i == 0:
                 orig_seconds = outcome["seconds"]
             elif outcome.get("status") != "pass":
