@@ -29,7 +29,7 @@ review because HumanEval's own tests kill none of their mutants (HumanEval/35, 9
 124; see tests/code/test_humaneval.py). Set ``mutants = 0`` to turn it off.
 
 Options (``[domains.code]``): ``timeout`` (seconds per candidate run, 10), ``memory_mb``
-(512), ``processes`` (64), ``open_files`` (64), ``file_size_mb`` (16), ``tmp_mb`` (64),
+(512), ``processes`` (16), ``open_files`` (64), ``file_size_mb`` (16), ``tmp_mb`` (64),
 ``max_output_kb`` (256), ``mutants`` (4), ``min_mutation_score`` (0.25),
 ``mutant_min_seconds`` (0.1), ``mutant_time_factor`` (10.0), ``differential_examples``
 (60), ``min_differential_inputs`` (10), ``io_float_tolerance`` (exact unless set),
@@ -51,7 +51,7 @@ __all__ = ["CodeDomain"]
 _DEFAULTS: dict[str, tuple[Any, type]] = {
     "timeout": (10.0, float),
     "memory_mb": (512, int),
-    "processes": (64, int),
+    "processes": (16, int),
     "open_files": (64, int),
     "file_size_mb": (16, int),
     "tmp_mb": (64, int),

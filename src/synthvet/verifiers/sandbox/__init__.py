@@ -64,7 +64,7 @@ class SandboxConfig:
     """Limits applied inside the sandbox (per candidate process unless noted)."""
 
     memory_mb: int = 512
-    processes: int = 64
+    processes: int = 16
     open_files: int = 64
     file_size_mb: int = 16
     tmp_mb: int = 64  # the whole /tmp tmpfs
@@ -142,6 +142,8 @@ def build_argv(cfg: SandboxConfig) -> tuple[list[str], bool]:
         "--ro-bind", "/usr", "/usr", *_root_links(),
         "--dev", "/dev", "--proc", "/proc",
         "--size", str(cfg.tmp_mb << 20), "--tmpfs", "/tmp",
+        # /dev is a tmpfs of its own: its /dev/shm gets a small cap and the rest is read-only
+        "--size", str(1 << 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
         "--uid", "1000", "--gid", "1000", "--chdir", "/tmp",
     ]
     if not prefix.startswith("/usr/"):
