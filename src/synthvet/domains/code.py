@@ -359,9 +359,13 @@ class CodeDomain:
                 return needs_review("unsupported", str(first.get("message", ""))[:200], ev)
             return needs_review("tamper_suspected", f"the solution process misbehaved: "
                                 f"{first.get('message', '')}", ev)
-        if status in ("test_error",):
+        if status == "test_error":
+            etype = str(first.get("exc_type", ""))
+            if etype in ("ModuleNotFoundError", "ImportError"):
+                return needs_review("checker_unavailable", f"the tests import a module the "
+                                    f"sandbox lacks: {first.get('message', '')}", ev)
             return needs_review("parse_error", f"the tests cannot run: "
-                                f"{first.get('exc_type', '')} {first.get('message', '')}", ev)
+                                f"{etype} {first.get('message', '')}", ev)
         if status == "unsupported":
             return needs_review("unsupported", str(first.get("message", ""))[:200], ev)
         if status == "load_error":

@@ -726,6 +726,10 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     except BaseException as exc:  # noqa: BLE001 - the failing test is the evidence
         if host.taint:
             return _tainted(host)
+        if isinstance(exc, ImportError) and not isinstance(exc, CandidateError):
+            # the tests import something the sandbox lacks (or a module name other than
+            # `solution`): they cannot run, which says nothing about the solution
+            return {"status": "test_error", **_test_failure(exc, tests_src)}
         out = {"status": "fail", **_test_failure(exc, tests_src), "passed_tests": results}
         if host.last:
             out["last_call"] = host.last
