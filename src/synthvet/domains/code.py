@@ -206,11 +206,12 @@ class CodeDomain:
         if tests is None and io_tests is None and reference is None:
             return needs_review("missing_field", "no tests, io_tests or reference_solution "
                                 "to check the solution against", {})
-        self._parse(solution, "solution")
+        sol_tree = self._parse(solution, "solution")
         plan: list[tuple[str, Any]] = []
         if tests is not None:
             tree = self._parse(tests, "tests")
-            plan.append(("tests", (tests, self._form(tree, entry))))
+            plan.append(("tests", (tests, self._form(tree, entry),
+                                   _names_tests_take_from_solution(sol_tree, tree, entry))))
         if io_tests is not None:
             plan.append(("io", io_tests))
         if reference is not None:
@@ -236,6 +237,10 @@ class CodeDomain:
                                     "ran", {**evidence, "limit": "time budget"})
             if kind == "tests":
                 verdict = self._run_tests(box, solution, arg[0], arg[1], entry, left, evidence)
+                if verdict is None and arg[2]:
+                    # The tests call helpers or read constants that the solution itself
+                    # defines (HumanEval/32's `poly`): the verdict trusts those.
+                    evidence["tests_use_solution_names"] = arg[2]
             elif kind == "io":
                 verdict = self._run_io(box, solution, arg, left, evidence)
             else:
@@ -451,11 +456,6 @@ class CodeDomain:
         evidence["tests_run"] = first.get("tests_run")
         if first.get("shadowed_builtins"):
             evidence["shadowed_builtins_ignored"] = first["shadowed_builtins"]
-        trusted = _names_tests_take_from_solution(solution, tests, entry)
-        if trusted:
-            # The tests call helpers or read constants that the solution itself defines
-            # (HumanEval/32's `poly`, /38's `encode_cyclic`): the verdict trusts those.
-            evidence["tests_use_solution_names"] = trusted
         if not isinstance(calls, int) or calls <= 0:
             return needs_review("weak_evidence", "the tests never called the solution", evidence)
         return self._mutation(outcomes, muts, evidence)
@@ -617,12 +617,9 @@ class CodeDomain:
         return None
 
 
-def _names_tests_take_from_solution(solution: str, tests: str, entry: str | None) -> list[str]:
+def _names_tests_take_from_solution(sol: ast.Module, tst: ast.Module,
+                                    entry: str | None) -> list[str]:
     """Top-level names of the solution (besides the entry point) that the tests read."""
-    try:
-        sol, tst = ast.parse(solution), ast.parse(tests)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
     defined = set()
     for node in sol.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
