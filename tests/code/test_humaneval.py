@@ -1,13 +1,14 @@
 """HumanEval (fixtures/code/HumanEval.jsonl.gz, MIT, see HumanEval.LICENSE): every
 canonical solution verified, and wrong variants refuted.
 
-Under the default config four canonical solutions go to ``weak_evidence`` review, because
+Under the default config three canonical solutions go to ``weak_evidence`` review, because
 HumanEval's own tests for them do not kill a single one of the mutants tried (their
 mutants are equivalent, or the tests really are that thin): HumanEval/35 (``max_element``:
-``>``->``>=`` and the start index are equivalent for the tested lists), HumanEval/99
-(``closest_integer``), HumanEval/116 (``bin(x)[2:]`` -> ``[1:]``/``[3:]`` changes no
-ordering) and HumanEval/124 (``valid_date``: the tests never probe day 31 of a 30-day
-month). With ``mutants = 0`` all 164 are verified.
+``>``->``>=`` and the start index are equivalent for the tested lists), HumanEval/116
+(``bin(x)[2:]`` -> ``[1:]``/``[3:]`` changes no ordering) and HumanEval/124
+(``valid_date``: the tests never probe day 31 of a 30-day month). HumanEval/99
+(``closest_integer``) is allowed too: which of its mutants are tried first decides it.
+With ``mutants = 0`` all 164 are verified.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def test_all_canonical_under_default_config() -> None:
         assert not bad, bad
         assert weak <= WEAK_UNDER_DEFAULT, weak - WEAK_UNDER_DEFAULT
         assert len(weak) <= 4
+        assert {"HumanEval/35", "HumanEval/116"} <= weak  # all their mutants survive
     finally:
         d.close()
 

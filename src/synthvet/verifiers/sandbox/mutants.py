@@ -151,6 +151,11 @@ def mutants(source: str, count: int, seed: str = "") -> list[Mutant]:
     rng = random.Random(int(digest[:16], 16))
     order = list(range(len(sites)))
     rng.shuffle(order)
+    # Mutants of a `while` condition tend to loop forever and cost a whole timeout each:
+    # try them last (the runner stops at the first killed mutant).
+    in_while = {id(n) for w in ast.walk(tree) if isinstance(w, ast.While)
+                for n in ast.walk(w.test)}
+    order.sort(key=lambda i: id(sites[i][0]) in in_while)
     out: list[Mutant] = []
     try:
         seen = {ast.unparse(tree)}
