@@ -95,7 +95,16 @@ def battery(sentinel: Path, secret_file: Path, port: int) -> list[dict]:
                                 "        return True\n    __hash__ = str.__hash__\n"),
          CHECK5, {"unsupported"}),
         ("list_of_liars", _fn("return [Yes()]", "class Yes:\n    def __eq__(self, o):\n"
-                              "        return True\n"), CHECK5, {"unsupported"}),
+                              "        return True\n"), CHECK5, {"unsupported", "tests_failed"}),
+        ("list_of_liars_vs_list", _fn("return [Yes()]", "class Yes:\n    def __eq__(self, o):\n"
+                                      "        return True\n"),
+         "def check(candidate):\n    assert candidate(2) == [5]\n", {"unsupported"}),
+        ("bool_liar", _fn("return Yes()", "class Yes:\n    def __bool__(self):\n"
+                          "        return True\n"),
+         "def check(candidate):\n    assert candidate(2)\n", {"unsupported"}),
+        ("method_liar", _fn("return Yes()", "class Yes:\n    def __eq__(self, o):\n"
+                            "        return True\n    def value(self):\n        return self\n"),
+         "def check(candidate):\n    assert candidate(2).value() == 5\n", {"unsupported"}),
         ("frame_walk_append_passed", _fn(
             "import sys, gc\nfr = sys._getframe()\nwhile fr is not None:\n"
             "    for v in list(fr.f_locals.values()):\n        if isinstance(v, list):\n"

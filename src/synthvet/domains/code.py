@@ -17,7 +17,8 @@ own process inside a bubblewrap sandbox (:mod:`synthvet.verifiers.sandbox`); the
 in another process that calls it through a proxy passing plain data only; the report
 travels on a pipe the solution does not hold, tagged with a per-job nonce; values are
 rebuilt from tagged JSON on the test side, so an object with a lying ``__eq__`` cannot
-cross. Early exits, killed runners, broken protocol, left-over processes: all
+cross (instances of the solution's own classes stay in its process behind handles that
+refuse comparison and truth value). Early exits, killed runners, broken protocol, left-over processes: all
 ``needs_review`` (``tamper_suspected``), never verified.
 
 Weak tests: the tests are also run against automatic mutants of the solution; if they

@@ -48,35 +48,45 @@ class Unsupported(Exception):
 # --------------------------------------------------------------------------- wire format
 
 
-def encode(value, depth=0):
-    """Plain built-in data as tagged JSON-able data; exact types only (no subclasses)."""
+def encode(value, depth=0, ref=None):
+    """Plain built-in data as tagged JSON-able data; exact types only (no subclasses).
+
+    ``ref`` may turn an object that is not plain data into a handle tag (``{"h": n}``);
+    only the candidate host uses it, for instances of the solution's own classes.
+    """
     if depth > 200:
         raise Unsupported("nesting deeper than 200")
     t = type(value)
     if value is None or t is bool or t is str or t is int or t is float:
         return value
+    d = depth + 1
     if t is list:
-        return {"l": [encode(v, depth + 1) for v in value]}
+        return {"l": [encode(v, d, ref) for v in value]}
     if t is tuple:
-        return {"t": [encode(v, depth + 1) for v in value]}
+        return {"t": [encode(v, d, ref) for v in value]}
     if t is dict:
-        return {"d": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+        return {"d": [[encode(k, d, ref), encode(v, d, ref)] for k, v in value.items()]}
     if t is set:
-        return {"s": [encode(v, depth + 1) for v in value]}
+        return {"s": [encode(v, d, ref) for v in value]}
     if t is frozenset:
-        return {"f": [encode(v, depth + 1) for v in value]}
+        return {"f": [encode(v, d, ref) for v in value]}
     if t is bytes:
         return {"b": value.hex()}
     if t is complex:
         return {"c": [value.real, value.imag]}
+    if ref is not None:
+        tagged = ref(value)
+        if tagged is not None:
+            return tagged
     raise Unsupported(f"{t.__module__}.{t.__qualname__}")
 
 
-def decode(data, depth=0):
+def decode(data, depth=0, handles=None):
     """The inverse of :func:`encode`; anything else raises :class:`WireError`.
 
     Only ``json.loads`` output reaches here, so every leaf is already a built-in; this
-    rebuilds containers and rejects anything that is not exactly one known tag.
+    rebuilds containers and rejects anything that is not exactly one known tag. A handle
+    tag is accepted only when ``handles`` (a function of the handle number) is given.
     """
     if depth > 200:
         raise WireError("nesting deeper than 200")
@@ -88,22 +98,24 @@ def decode(data, depth=0):
     ((tag, inner),) = data.items()
     try:
         if tag == "l" and type(inner) is list:
-            return [decode(v, depth + 1) for v in inner]
+            return [decode(v, depth + 1, handles) for v in inner]
         if tag == "t" and type(inner) is list:
-            return tuple(decode(v, depth + 1) for v in inner)
+            return tuple(decode(v, depth + 1, handles) for v in inner)
         if tag == "d" and type(inner) is list:
             out = {}
             for pair in inner:
                 if type(pair) is not list or len(pair) != 2:
                     raise WireError("bad dict item")
-                out[decode(pair[0], depth + 1)] = decode(pair[1], depth + 1)
+                out[decode(pair[0], depth + 1, handles)] = decode(pair[1], depth + 1, handles)
             return out
         if tag == "s" and type(inner) is list:
-            return {decode(v, depth + 1) for v in inner}
+            return {decode(v, depth + 1, handles) for v in inner}
         if tag == "f" and type(inner) is list:
-            return frozenset(decode(v, depth + 1) for v in inner)
+            return frozenset(decode(v, depth + 1, handles) for v in inner)
         if tag == "b" and type(inner) is str:
             return bytes.fromhex(inner)
+        if tag == "h" and type(inner) is int and handles is not None:
+            return handles(inner)
         if tag == "c" and type(inner) is list and len(inner) == 2 and all(
             type(x) in (int, float) for x in inner
         ):
@@ -299,33 +311,60 @@ def _serve_calls(rfd, wfd, msg):
             continue
         names[key] = "callable" if callable(val) else "value"
     write_frame(wfd, {"ok": True, "names": names})
+    modname = ns["__name__"]
+    table = {}
+
+    def ref(value):
+        # instances of the solution's own classes travel as handles (LeetCode style)
+        if getattr(type(value), "__module__", None) != modname or len(table) > 100000:
+            return None
+        table[len(table) + 1] = value
+        return {"h": len(table)}
+
+    def lookup(hid):
+        if hid not in table:
+            raise WireError("unknown handle")
+        return table[hid]
+
     while True:
         try:
             req = read_frame(rfd)
         except Exception:  # noqa: BLE001
             return
         op = req.get("op")
-        if op == "get":
+        if op in ("get", "mget"):
             try:
-                write_frame(wfd, {"ok": True, "value": encode(ns[req["name"]])})
+                if op == "get":
+                    val = ns[req["name"]]
+                else:
+                    val = getattr(lookup(req["handle"]), req["name"])
+                if op == "mget" and callable(val) and getattr(
+                        type(val), "__module__", None) != modname:
+                    write_frame(wfd, {"ok": True, "callable": True})
+                else:
+                    write_frame(wfd, {"ok": True, "value": encode(val, 0, ref)})
             except Unsupported as exc:
                 write_frame(wfd, {"ok": False, "unsupported": str(exc)})
             except BaseException as exc:  # noqa: BLE001
                 write_frame(wfd, {"ok": False, **_exc_info(exc)})
             continue
-        if op != "call":
+        if op not in ("call", "mcall"):
             return
         try:
-            args = decode(req["args"])
-            kwargs = decode(req["kwargs"])
-            fn = ns[req["name"]]
-            before = [encode(a) if type(a) in (list, dict, set) else None for a in args]
+            args = decode(req["args"], 0, lookup)
+            kwargs = decode(req["kwargs"], 0, lookup)
+            if op == "call":
+                fn = ns[req["name"]]
+            else:
+                fn = getattr(lookup(req["handle"]), req["name"])
+            before = [encode(a, 0, ref) if type(a) in (list, dict, set) else None
+                      for a in args]
             value = fn(*args, **kwargs)
-            reply = {"ok": True, "value": encode(value)}
+            reply = {"ok": True, "value": encode(value, 0, ref)}
             after = {}
             for i, a in enumerate(args):
                 if before[i] is not None:
-                    now = encode(a)
+                    now = encode(a, 0, ref)
                     if now != before[i]:
                         after[str(i)] = now
             if after:
@@ -527,67 +566,128 @@ class CandidateError(Exception):
     """An exception of a type that is not a built-in, raised by the candidate."""
 
 
-def _make_proxy(host, name):
+class _Remote:
+    """An instance of one of the solution's classes, living in the candidate process.
+
+    Methods and attributes are fetched through the proxy; everything that would let the
+    object decide a comparison or a truth value (``==``, ``<``, ``bool``, ``len``,
+    iteration, hashing) is refused and taints the run, so it can never make an assert pass.
+    """
+
+    __slots__ = ("_hid", "_host")
+
+    def __init__(self, host, hid):
+        object.__setattr__(self, "_host", host)
+        object.__setattr__(self, "_hid", hid)
+
+    def __getattr__(self, name):
+        host = object.__getattribute__(self, "_host")
+        hid = object.__getattribute__(self, "_hid")
+        if name.startswith("__"):
+            raise AttributeError(name)
+        reply = host.request({"op": "mget", "handle": hid, "name": name})
+        if type(reply) is dict and reply.get("ok") is True and reply.get("callable") is True:
+            return _make_proxy(host, name, hid)
+        return _reply_value(host, name, reply, ())
+
+    def __setattr__(self, name, value):
+        _refuse(self, "attribute assignment")
+
+    def __repr__(self):
+        return f"<solution object #{object.__getattribute__(self, '_hid')}>"
+
+    def _deny(self, *args):
+        _refuse(self, "comparison or truth value")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __len__ = _deny
+    __iter__ = __contains__ = __hash__ = __index__ = __int__ = __float__ = _deny
+
+
+def _refuse(remote, what):
+    host = object.__getattribute__(remote, "_host")
+    host.taint = host.taint or ("unsupported", (f"the tests used a solution object's own "
+                                                f"{what}, which the sandbox cannot trust"))
+    raise CandidateGone(host.taint[1])
+
+
+def _make_proxy(host, name, handle=None):
+    def ref(value):
+        if type(value) is _Remote and object.__getattribute__(value, "_host") is host:
+            return {"h": object.__getattribute__(value, "_hid")}
+        return None
+
     def proxy(*args, **kwargs):
         try:
-            eargs = encode(list(args))
-            ekw = encode(dict(kwargs))
+            eargs = encode(list(args), 0, ref)
+            ekw = encode(dict(kwargs), 0, ref)
         except Unsupported as exc:
             host.taint = host.taint or ("unsupported", f"test passed a {exc} to {name}()")
             raise CandidateGone(host.taint[1]) from None
         host.calls += 1
-        reply = host.request({"op": "call", "name": name, "args": eargs, "kwargs": ekw})
-        if type(reply) is not dict:
-            host.taint = ("protocol", "reply is not an object")
-            raise CandidateGone(host.taint[1])
-        host.last = {"call": f"{name}{_short_args(args, kwargs)}"}
-        if reply.get("ok") is True:
-            try:
-                value = decode(reply.get("value"))
-                after = reply.get("after") or {}
-                if type(after) is not dict:
-                    raise WireError("bad after")
-                for key, enc in after.items():
-                    i = int(key)
-                    new = decode(enc)
-                    old = args[i]
-                    if type(old) is not type(new):
-                        raise WireError("argument changed type")
-                    if type(old) is list:
-                        old[:] = new
-                    else:
-                        old.clear()
-                        old.update(new)
-            except (WireError, ValueError, IndexError, TypeError) as exc:
-                host.kill()
-                host.taint = ("protocol", f"undecodable value: {exc}")
-                raise CandidateGone(host.taint[1]) from None
-            host.last["got"] = _short(value)
-            return value
-        if "unsupported" in reply:
-            host.taint = ("unsupported", (f"{name}() returned a non-plain value "
-                                          f"({str(reply['unsupported'])[:120]})"))
-            raise CandidateGone(host.taint[1])
-        etype = str(reply.get("exc_type", "Exception"))
-        message = str(reply.get("message", ""))
-        host.last["raised"] = f"{etype}: {message}"[:300]
-        if reply.get("limit"):
-            host.limit = str(reply["limit"])
-        cls = _builtin_exception(etype)
-        if cls is None:
-            if etype in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
-                host.taint = ("exit", f"{name}() raised {etype}")
-                raise CandidateGone(host.taint[1])
-            raise CandidateError(f"{etype}: {message}")
-        try:
-            exc = cls(message)
-        except Exception:  # noqa: BLE001
-            exc = CandidateError(f"{etype}: {message}")
-        raise exc
+        req = {"op": "call", "name": name, "args": eargs, "kwargs": ekw}
+        if handle is not None:
+            req = {**req, "op": "mcall", "handle": handle}
+        return _reply_value(host, name, host.request(req), args, kwargs)
 
     proxy.__name__ = name
     proxy.__qualname__ = name
     return proxy
+
+
+def _reply_value(host, name, reply, args, kwargs=None):
+    """Turn a candidate's reply into a plain value (or raise what it raised)."""
+    kwargs = kwargs or {}
+    if type(reply) is not dict:
+        host.taint = ("protocol", "reply is not an object")
+        raise CandidateGone(host.taint[1])
+    host.last = {"call": f"{name}{_short_args(args, kwargs)}"}
+
+    def handles(hid):
+        return _Remote(host, hid)
+
+    if reply.get("ok") is True:
+        try:
+            value = decode(reply.get("value"), 0, handles)
+            after = reply.get("after") or {}
+            if type(after) is not dict:
+                raise WireError("bad after")
+            for key, enc in after.items():
+                i = int(key)
+                new = decode(enc, 0, handles)
+                old = args[i]
+                if type(old) is not type(new):
+                    raise WireError("argument changed type")
+                if type(old) is list:
+                    old[:] = new
+                else:
+                    old.clear()
+                    old.update(new)
+        except (WireError, ValueError, IndexError, TypeError) as exc:
+            host.kill()
+            host.taint = ("protocol", f"undecodable value: {exc}")
+            raise CandidateGone(host.taint[1]) from None
+        host.last["got"] = _short(value)
+        return value
+    if "unsupported" in reply:
+        host.taint = ("unsupported", (f"{name}() returned a non-plain value "
+                                      f"({str(reply['unsupported'])[:120]})"))
+        raise CandidateGone(host.taint[1])
+    etype = str(reply.get("exc_type", "Exception"))
+    message = str(reply.get("message", ""))
+    host.last["raised"] = f"{etype}: {message}"[:300]
+    if reply.get("limit"):
+        host.limit = str(reply["limit"])
+    cls = _builtin_exception(etype)
+    if cls is None:
+        if etype in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
+            host.taint = ("exit", f"{name}() raised {etype}")
+            raise CandidateGone(host.taint[1])
+        raise CandidateError(f"{etype}: {message}")
+    try:
+        exc = cls(message)
+    except Exception:  # noqa: BLE001
+        exc = CandidateError(f"{etype}: {message}")
+    raise exc
 
 
 def _short(value, limit=300):
