@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def perturb(record: Record) -> Record | None:
-    """A wrong copy of a right solution: every top-level function returns None, and a
-    stdin program prints one extra line."""
+    """A wrong copy of a right solution: every top-level function and every method returns
+    None, and a stdin program prints one extra line."""
     sol = record.get("solution")
     try:
         tree = ast.parse(sol)
@@ -26,6 +26,13 @@ def perturb(record: Record) -> Record | None:
         return None
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     extra = "".join(f"\n\ndef {n}(*args, **kwargs):\n    return None\n" for n in names)
+    for cls in (n.name for n in tree.body if isinstance(n, ast.ClassDef)):
+        # every method of every class now returns None
+        extra += (f"\n\nclass {cls}({cls}):\n    def __getattribute__(self, name):\n"
+                  f"        value = object.__getattribute__(self, name)\n"
+                  f"        return (lambda *a, **k: None) if callable(value) else value\n")
+    if not extra:
+        return None
     if record.get("io_tests"):
         extra += "\nprint('perturbed')\n"
     return dataclasses.replace(record, data={**record.data, "solution": sol + extra})
