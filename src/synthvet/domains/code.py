@@ -4,8 +4,9 @@ Fields (DESIGN.md): ``language`` (``python``; absent means python), ``solution``
 text), then any of
 
 * ``tests``: Python code. With ``entry_point`` and a ``check(candidate)`` function it is
-  the HumanEval form; with top-level ``test_*`` functions the pytest form (no fixtures);
-  otherwise a script of ``assert`` statements that uses the solution's names.
+  the HumanEval form; with top-level ``test_*`` functions, ``Test*`` classes or
+  ``unittest.TestCase`` classes the pytest/unittest form (no fixtures); otherwise a script
+  of ``assert`` statements (run as ``__main__``) that uses the solution's names.
 * ``io_tests``: ``[{"input": "...", "output": "...", "tolerance": 1e-6?}]``: the program
   reads stdin and its stdout must equal ``output`` (line endings and trailing white
   space ignored), or, with a tolerance, match token by token with numbers within it.
@@ -298,6 +299,10 @@ class CodeDomain:
             return "check"
         if any(name.startswith("test") for name in top):
             return "pytest"
+        for node in tree.body:  # test classes: pytest's Test* and unittest.TestCase
+            if isinstance(node, ast.ClassDef) and (node.name.startswith("Test") or any(
+                    ast.unparse(b).endswith("TestCase") for b in node.bases)):
+                return "pytest"
         return "script"
 
     def _limits(self, seconds: float) -> dict[str, Any]:

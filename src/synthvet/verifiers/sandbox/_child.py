@@ -752,8 +752,9 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
         host.kill()
         host.taint = ("protocol", "bad names")
         return _tainted(host)
-    # A test script's `if __name__ == "__main__":` block runs, as it would from the shell.
-    ns = {"__name__": "__tests__" if job["form"] == "check" else "__main__",
+    # A test script's `if __name__ == "__main__":` block runs, as it would from the shell;
+    # in the check and pytest forms we call the tests ourselves (no `unittest.main()`).
+    ns = {"__name__": "__main__" if job["form"] == "script" else "__tests__",
           "__builtins__": builtins}
     sol_mod = types.ModuleType("solution")
     shadowed = []
@@ -807,12 +808,21 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
             tests = [(k, v) for k, v in list(ns.items())
                      if k.startswith("test") and callable(v) and not isinstance(v, type)
                      and k not in names]
+            tests += _class_tests(ns, names)
+            if not tests:
+                return {"status": "test_error", "message": "no test functions found"}
             for tname, fn in tests:
                 argc = getattr(getattr(fn, "__code__", None), "co_argcount", 0)
-                if argc:
+                if argc and not getattr(fn, "_synthvet_wrapped", False):
                     return {"status": "unsupported",
                             "message": f"{tname} takes arguments (fixtures are unsupported)"}
-                if fn() is not None:  # a coroutine or generator: its asserts never ran
+                import unittest
+
+                try:
+                    returned = fn()
+                except unittest.SkipTest:
+                    continue  # a skipped test is no evidence either way
+                if returned is not None:  # a coroutine or generator: its asserts never ran
                     return {"status": "unsupported",
                             "message": f"{tname} is async or a generator (unsupported)"}
                 results.append(tname)
@@ -840,6 +850,43 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
         return _tainted(host)
     return {"status": "pass", "calls": host.calls, "tests_run": results,
             "load_seconds": round(t_load, 6), "shadowed_builtins": shadowed[:20]}
+
+
+def _class_tests(ns, names):
+    """Bound test methods of ``Test*`` classes and ``unittest.TestCase`` subclasses, each
+    wrapped with its ``setUp``/``tearDown`` (pytest's and unittest's conventions)."""
+    import unittest
+
+    out = []
+    for cname, cls in list(ns.items()):
+        if not isinstance(cls, type) or cname in names:
+            continue
+        is_case = issubclass(cls, unittest.TestCase)
+        if not (is_case or cname.startswith("Test")):
+            continue
+        for mname in sorted(vars(cls)):
+            if not mname.startswith("test") or not callable(getattr(cls, mname, None)):
+                continue
+
+            def run(cls=cls, mname=mname, is_case=is_case):
+                obj = cls(mname) if is_case else cls()
+                for hook in ("setUp", "setup_method"):
+                    if callable(getattr(obj, hook, None)) and (is_case or hook != "setUp"):
+                        getattr(obj, hook)() if hook == "setUp" else getattr(obj, hook)(
+                            getattr(obj, mname))
+                try:
+                    result = getattr(obj, mname)()
+                finally:
+                    for hook in ("tearDown", "teardown_method"):
+                        if callable(getattr(obj, hook, None)) and (
+                                is_case or hook != "tearDown"):
+                            getattr(obj, hook)() if hook == "tearDown" else getattr(
+                                obj, hook)(getattr(obj, mname))
+                return result
+
+            run._synthvet_wrapped = True
+            out.append((f"{cname}.{mname}", run))
+    return out
 
 
 def _tainted(host):
