@@ -597,7 +597,7 @@ class CodeDomain:
                 if ref_r.get("ok") is not True:
                     continue  # outside the reference's domain
                 valid += 1
-                want = decode(ref_r.get("value"))
+                want = decode(ref_r.get("value"), 0, _no_handles)
                 if sol_r.get("ok") is not True:
                     got: Any = f"raised {sol_r.get('exc_type')}: {sol_r.get('message', '')}"
                     same = False
@@ -605,8 +605,12 @@ class CodeDomain:
                         return needs_review("unsupported", "the solution returned a non-plain "
                                             "value", {**evidence, "input": repr(args)[:300]})
                 else:
-                    got = decode(sol_r.get("value"))
+                    got = decode(sol_r.get("value"), 0, _no_handles)
                     same = _same_value(want, got)
+            except _ObjectValue:
+                return needs_review("unsupported", "differential testing compares plain "
+                                    "values; a function returned an object",
+                                    {**evidence, "input": repr(args)[:300]})
             except (WireError, TypeError, ValueError, AttributeError):
                 return needs_review("tamper_suspected", "malformed differential result",
                                     evidence)
@@ -635,6 +639,14 @@ def _names_tests_take_from_solution(sol: ast.Module, tst: ast.Module,
     own = {n.name for n in ast.walk(tst) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     used = {n.id for n in ast.walk(tst) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return sorted((defined & used) - own - {entry, "check"})[:20]
+
+
+class _ObjectValue(Exception):
+    """A result that is an object of the program's own class (a handle), not plain data."""
+
+
+def _no_handles(hid: int) -> Any:
+    raise _ObjectValue(hid)
 
 
 def _same_value(a: Any, b: Any) -> bool:

@@ -773,10 +773,10 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
                 r = host.request({"op": "get", "name": name})
             except CandidateGone:
                 return _tainted(host)
-            if r.get("ok") is not True:
+            if type(r) is not dict or r.get("ok") is not True:
                 continue
             try:
-                val = decode(r.get("value"))
+                val = decode(r.get("value"), 0, lambda hid: _Remote(host, hid))
             except WireError:
                 host.kill()
                 host.taint = ("protocol", "bad value")
