@@ -45,7 +45,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from synthvet.domains.base import CheckerStatus, options_get
+from synthvet.domains.base import CheckerStatus, options_get, reject_unknown_options
 from synthvet.model import Limits, Record, Verdict, needs_review, refuted, verified
 
 __all__ = ["CodeDomain"]
@@ -94,11 +94,7 @@ class CodeDomain:
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         from synthvet.errors import UsageError
 
-        opts = dict(options or {})
-        unknown = sorted(set(opts) - set(_DEFAULTS))
-        if unknown:
-            raise UsageError(f"[domains.code] has unknown option(s) {unknown}; "
-                             f"known: {sorted(_DEFAULTS)}")
+        opts = reject_unknown_options("code", options or {}, sorted(_DEFAULTS))
         self.options: dict[str, Any] = {
             key: options_get(opts, key, default, kind) for key, (default, kind) in
             _DEFAULTS.items()}
