@@ -25,3 +25,9 @@ def test_the_typed_plugin_passes_the_conformance_kit():
         plugin_domain.use()
     finally:
         sys.path.remove(str(ROOT / "typing_tests"))
+
+
+def test_package_type_checks():
+    p = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "src/synthvet"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr

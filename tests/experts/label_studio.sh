@@ -36,7 +36,7 @@ case "${1:-}" in
   install)
     if [ ! -x "$LS_VENV/bin/label-studio" ]; then
       python3 -m venv "$LS_VENV"
-      "$LS_VENV/bin/pip" install --quiet label-studio
+      "$LS_VENV/bin/pip" install --quiet "label-studio==${LS_VERSION:-1.23.2}"  # the version tested
     fi
     "$LS_VENV/bin/pip" show label-studio | grep -i '^version'
     ;;

@@ -69,7 +69,7 @@ def build_domain(name: str, factory: Callable[..., Any], options: Mapping[str, A
             name, f"{factory!r} must accept one argument, the options mapping ({exc})"
         ) from exc
     validate_domain(name, domain)
-    return domain  # type: ignore[no-any-return]
+    return domain
 
 
 def validate_domain(name: str, domain: Any) -> None:
@@ -104,7 +104,7 @@ def _import_target(name: str, target: str) -> Callable[..., Any]:
             raise DomainValidationError(name, f"{module_name!r} has no {attr!r}") from exc
     if not callable(obj):
         raise DomainValidationError(name, f"{target!r} is not a class or factory")
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 def _entry_points() -> Iterable[md.EntryPoint]:

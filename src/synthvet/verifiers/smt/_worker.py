@@ -404,7 +404,7 @@ class Problem:
 
 def cvc5_check(body: str, logic: str | None, ms: int) -> tuple[str, str]:
     """("sat"|"unsat"|"unknown"|"error", why) from a fresh cvc5 solver."""
-    import cvc5  # type: ignore[import-untyped]
+    import cvc5
 
     tm = cvc5.TermManager()
     slv = cvc5.Solver(tm)
@@ -502,7 +502,7 @@ def _cross_check(req: dict[str, Any], p: Problem, normal: dict[str, Any], dl: _D
 
 def check_claim(req: dict[str, Any], ctx: Any = None) -> Result:
     """Decide one request; ``ctx`` is a fresh, unused z3 context (made here if None)."""
-    import z3  # type: ignore[import-untyped]
+    import z3
 
     dl = _Deadline(float(req["budget"]))
     claim = req["claim"]

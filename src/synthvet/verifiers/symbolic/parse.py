@@ -209,7 +209,7 @@ class _Parser:
         self.skip_ws()
         return self.i >= len(self.s)
 
-    def startswith(self, lit: str) -> bool:
+    def startswith(self, lit: str | tuple[str, ...]) -> bool:
         self.skip_ws()
         return self.s.startswith(lit, self.i)
 
