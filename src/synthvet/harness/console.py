@@ -71,12 +71,18 @@ class Progress:
             self._bar = None
 
 
+def _stdout_console() -> Console:
+    # Piped output (CI logs, files) gets a readable width instead of rich's 80 columns.
+    return Console(file=sys.stdout, highlight=False,
+                   width=None if sys.stdout.isatty() else 120)
+
+
 def _pct(n: int, total: int) -> str:
     return f"{n:,} ({100 * n / total:.0f}%)" if total else "0"
 
 
 def print_summary(report: dict[str, Any], out_dir: str, console: Console | None = None) -> None:
-    console = console or Console(file=sys.stdout, highlight=False)
+    console = console or _stdout_console()
     total = report["total"]
     by_domain: dict[str, dict[str, int]] = report["counts"]["domain"]
     table = Table(title=f"synthvet: {total:,} records in {report['seconds']:.1f} s "
@@ -119,10 +125,13 @@ def print_summary(report: dict[str, Any], out_dir: str, console: Console | None 
 
 
 def domains_table(rows: list[dict[str, Any]], console: Console | None = None) -> None:
-    console = console or Console(file=sys.stdout, highlight=False)
+    console = console or _stdout_console()
     table = Table(title="installed domains", title_justify="left")
-    for col in ("domain", "version", "from", "fields", "checkers"):
-        table.add_column(col)
+    table.add_column("domain")
+    table.add_column("version", no_wrap=True)
+    table.add_column("from")
+    table.add_column("fields", max_width=28)
+    table.add_column("checkers and protections", ratio=1)
     for row in rows:
         checkers = "\n".join(
             f"{'[green]yes[/]' if c['available'] else '[red]no[/]'} {c['name']}"
