@@ -57,8 +57,12 @@ def test_boxes_with_the_same_value(check: Any, response: str, status: str) -> No
     ("none", "verified"), ("no solution", "verified"),
 ])
 def test_no_solution_words(check: Any, answer: str, status: str) -> None:
-    v = check(answer=answer, check={"kind": "solve", "equation": "x^2 + 1 = 0"})
+    v = check(answer=answer, check={"kind": "solve", "equation": "x^2 + 1 = 0",
+                                    "domain": "real"})
     assert v.status.value == status
+    # no domain stated: over the complexes x = ±i, so "no solution" is not settled
+    v = check(answer=answer, check={"kind": "solve", "equation": "x^2 + 1 = 0"})
+    assert (v.status.value, v.reason) == ("needs_review", "ambiguous_task")
     v = check(answer=answer, check={"kind": "solve", "equation": "x^2 - 1 = 0"})
     assert v.status.value == "refuted"
 
@@ -106,7 +110,10 @@ def test_forms(check: Any, answer: str, reference: str, form: str, status: str) 
 
 # ---------------------------------------------------------------- tasks
 @pytest.mark.parametrize("answer,task,status", [
-    ("-2, 2", {"kind": "solve", "equation": "x^4 - 16 = 0", "variable": "x"}, "verified"),
+    ("-2, 2", {"kind": "solve", "equation": "x^4 - 16 = 0", "variable": "x",
+               "domain": "real"}, "verified"),
+    ("-2, 2", {"kind": "solve", "equation": "x^4 - 16 = 0", "variable": "x"},
+     "needs_review"),  # no domain stated and the complex roots ±2i exist: ambiguous
     ("-2, 2, 2i, -2i", {"kind": "solve", "equation": "x^4 - 16", "domain": "complex"},
      "verified"),
     ("-2, 2", {"kind": "solve", "equation": "x^4 - 16", "domain": "complex"}, "refuted"),

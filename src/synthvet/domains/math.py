@@ -85,7 +85,7 @@ class MathDomain:
     """Answers checked with a strict parser, exact arithmetic, sympy proofs and mpmath probes."""
 
     name = "math"
-    version = f"1+sympy{_sympy_version()}"
+    version = f"2+sympy{_sympy_version()}"  # 2: solve with no domain must hold over R and C
     fields = ("answer", "response", "reference", "check", "form", "tolerance", "sig_figs",
               "decimal_places")
 

@@ -33,7 +33,7 @@ from synthvet.verifiers.symbolic.translate import Value, safe_str, to_value
 __all__ = ["ENGINE_VERSION", "parse_value", "verify_answer"]
 
 #: Bump when any parsing or comparison rule changes a result.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 #: Symbols that mark a constant of integration in a reference (``... + C``).
 _CONSTANTS = ("C", "K", "c")

@@ -8,7 +8,8 @@
     for real roots, the degree of the square-free part for complex ones). For other
     equations completeness cannot be established, so a claim whose values all check
     is ``unknown`` (unless sympy finds a root the claim lacks: then it is refuted).
-    ``domain`` is ``real`` (default) or ``complex``.
+    ``domain`` is ``real`` or ``complex``; when it is not stated, the answer must be right
+    over both, and an equation whose real and complex solution sets differ goes to review.
 ``{"kind": "antiderivative", "integrand": "...", "variable": "x"}``
     The derivative of the claim equals the integrand; any constant (``+ C``) is fine.
 ``{"kind": "derivative", "function": "...", "variable": "x"}``
@@ -197,14 +198,34 @@ def _equation(text: str) -> tuple[Any, Any]:
 
 
 def _solve(task: Mapping[str, Any], answer: Value, s: Settings) -> Outcome:
+    """With no ``domain`` stated, the answer must be right over the reals AND over the
+    complexes: where the two solution sets differ (x**2 + 1 = 0), the task is ambiguous
+    and a person decides, instead of a default quietly choosing which answer is right."""
+    if "domain" in task:
+        dom = task["domain"]
+        if dom not in ("real", "complex"):
+            raise TaskError("check.domain must be 'real' or 'complex'")
+        return _solve_in(task, answer, s, dom)
+    real = _solve_in(task, answer, s, "real")
+    if real.status == UNKNOWN:
+        return real
+    cplx = _solve_in(task, answer, s, "complex")
+    if cplx.status == real.status:
+        return real
+    if cplx.status == UNKNOWN:
+        return cplx
+    return Outcome(UNKNOWN, "solve", "the real and the complex solution sets differ and the "
+                   "task does not say which it asks for (set check.domain)",
+                   "ambiguous_task", {**real.evidence, "over_reals": real.detail,
+                                      "over_complexes": cplx.detail})
+
+
+def _solve_in(task: Mapping[str, Any], answer: Value, s: Settings, dom: str) -> Outcome:
     sp = _sp()
     d, _ = _equation(_field(task, "equation"))
     x = _variable(task, d)
     if x not in d.free_symbols:
         raise TaskError(f"check.variable {str(x)!r} does not occur in the equation")
-    dom = task.get("domain", "real")
-    if dom not in ("real", "complex"):
-        raise TaskError("check.domain must be 'real' or 'complex'")
     claimed = _claimed_values(answer, x)
     if claimed is None:
         return Outcome(UNKNOWN, "solve", "the answer is not a list of values for "
