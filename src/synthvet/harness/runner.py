@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -372,14 +372,3 @@ def check_one(record_data: Mapping[str, Any], config: Config,
                                 use_ledger=False), registry=registry)
         line = (result.out / "verdicts.jsonl").read_text(encoding="utf-8").splitlines()[0]
         return Verdict.from_dict(json.loads(line))
-
-
-def iter_verdicts(run_dir: str | Path) -> Iterable[dict[str, Any]]:
-    """The verdict lines of a finished run folder."""
-    import json
-
-    path = Path(run_dir) / "verdicts.jsonl"
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
