@@ -272,7 +272,10 @@ def blank_main(rfd, wfd):
     sys.setrecursionlimit(max(1000, int(msg.get("recursion", 1000))))
     import gc
 
-    gc.enable()  # candidate code gets a normal interpreter (Z froze its own objects)
+    # Candidate code gets a normal interpreter; what Z allocated after its own freeze is
+    # frozen too, or the first collection would walk (and so copy) all of it.
+    gc.freeze()
+    gc.enable()
     _set_limits(msg["limits"])
     if msg["mode"] == "io":
         _serve_io(rfd, wfd, msg, prefix)
@@ -1135,10 +1138,12 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
 # --------------------------------------------------------------------------- Z: zygote
 
 
+#: imported once by Z, shared by every child. Not `queue` (it imports `threading`, whose
+#: at-fork hook runs Python in every child and so copies ~100 pages per fork).
 PREIMPORT = (
     "math", "cmath", "re", "collections", "itertools", "functools", "heapq", "bisect",
     "string", "typing", "random", "copy", "json", "fractions", "decimal", "statistics",
-    "operator", "datetime", "hashlib", "array", "queue", "dataclasses", "enum", "numbers",
+    "operator", "datetime", "hashlib", "array", "dataclasses", "enum", "numbers",
     "textwrap", "unicodedata", "traceback", "types", "ctypes", "select", "signal", "time",
     "resource", "socket", "struct",
 )
@@ -1204,25 +1209,13 @@ def zygote_main():
     except (ValueError, OSError):
         pass
     write_frame(out_fd, {"from": "zygote", "hello": info})
-    seq = 0
+    seq = 1
+    pair = _fork_pair(tmp, seq, out_fd, isolated)
     while True:
-        seq += 1
+        jpid, zsock, known = pair
         jobdir = os.path.join(tmp, f"job{seq}")
         import socket
 
-        zsock, jsock = socket.socketpair()
-        first = _fork_blank()
-        jpid = os.fork()
-        if jpid == 0:
-            try:
-                zsock.close()
-                job_main(first, jsock, out_fd, jobdir, isolated)
-            finally:
-                os._exit(4)
-        jsock.close()
-        os.close(first[1])
-        os.close(first[2])
-        known = {first[0]}
         while True:  # serve J's requests for more blanks until it exits
             try:
                 req = zsock.recv(1)
@@ -1269,11 +1262,41 @@ def zygote_main():
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
             os._exit(0)  # the trusted side closed our stdin: the sandbox is done
         clean = _wipe(jobdir)
+        seq += 1
+        # Every process of the last job is dead and reaped and its folder is gone: fork the
+        # next job's runner and first blank now, so they are ready when the job arrives
+        # (the trusted side reads this note before it sends the next job). A dirty sandbox
+        # forks nothing: the trusted side recycles it on this note.
+        fresh = clean and not leftovers
+        if fresh:
+            pair = _fork_pair(tmp, seq, out_fd, isolated)
         try:
-            write_frame(out_fd, {"from": "zygote", "seq": seq, "job_status": status,
+            write_frame(out_fd, {"from": "zygote", "seq": seq - 1, "job_status": status,
                                  "leftovers": len(leftovers), "clean": clean})
         except OSError:
             os._exit(0)
+        if not fresh:
+            os._exit(0)
+
+
+def _fork_pair(tmp, seq, out_fd, isolated):
+    """Fork one job's runner J and its first blank B; J blocks reading the job."""
+    import socket
+
+    jobdir = os.path.join(tmp, f"job{seq}")
+    zsock, jsock = socket.socketpair()
+    first = _fork_blank()
+    jpid = os.fork()
+    if jpid == 0:
+        try:
+            zsock.close()
+            job_main(first, jsock, out_fd, jobdir, isolated)
+        finally:
+            os._exit(4)
+    jsock.close()
+    os.close(first[1])
+    os.close(first[2])
+    return jpid, zsock, {first[0]}
 
 
 def _fork_blank():
