@@ -209,7 +209,7 @@ class CodeDomain:
         if tests is not None:
             tree = self._parse(tests, "tests")
             plan.append(("tests", (tests, self._form(tree, entry),
-                                   _names_tests_take_from_solution(sol_tree, tree, entry))))
+                                   _names_tests_take_from_solution(sol_tree, tree, entry, tests))))
         if io_tests is not None:
             plan.append(("io", io_tests))
         if reference is not None:
@@ -624,7 +624,7 @@ class CodeDomain:
 
 
 def _names_tests_take_from_solution(sol: ast.Module, tst: ast.Module,
-                                    entry: str | None) -> list[str]:
+                                    entry: str | None, tests_text: str) -> list[str]:
     """Top-level names of the solution (besides the entry point) that the tests read."""
     defined = set()
     for node in sol.body:
@@ -632,9 +632,21 @@ def _names_tests_take_from_solution(sol: ast.Module, tst: ast.Module,
             defined.add(node.name)
         elif isinstance(node, ast.Assign):
             defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    own = {n.name for n in ast.walk(tst) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    used = {n.id for n in ast.walk(tst) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return sorted((defined & used) - own - {entry, "check"})[:20]
+    # A name the tests' text does not contain cannot be read by them: most records stop here
+    # (the solution defines only the entry point), without walking the tests' tree. Only
+    # for ASCII text: identifiers are NFKC-normalised, so non-ASCII could spell the name.
+    candidates = {name for name in defined - {entry, "check"}
+                  if name in tests_text or not tests_text.isascii()}
+    if not candidates:
+        return []
+    own: set[str] = set()
+    used: set[str] = set()
+    for n in ast.walk(tst):
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef)):
+            own.add(n.name)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            used.add(n.id)
+    return sorted((candidates & used) - own)[:20]
 
 
 class _ObjectValue(Exception):

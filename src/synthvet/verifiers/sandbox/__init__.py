@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from synthvet.verifiers.sandbox import _child
-from synthvet.verifiers.sandbox._child import WireError, read_frame, write_frame
+from synthvet.verifiers.sandbox._child import FrameReader, WireError, write_frame
 
 __all__ = [
     "PROTECTIONS",
@@ -168,6 +168,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._reader = FrameReader(-1)
         self._pid_owner = 0
         self._jobs = 0
         self.hello: dict[str, Any] = {}
@@ -193,11 +194,12 @@ class Sandbox:
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
         assert proc.stdin is not None and proc.stdout is not None
         self._proc = proc
+        self._reader = FrameReader(proc.stdout.fileno())
         self._pid_owner = os.getpid()
         self._finalizer = weakref.finalize(self, _kill, proc)
         try:
             write_frame(proc.stdin.fileno(), {"pid_namespace": True, "tmp": "/tmp"})
-            hello = read_frame(proc.stdout.fileno(), time.monotonic() + 10.0)
+            hello = self._reader.read(time.monotonic() + 10.0)
         except (OSError, EOFError, TimeoutError, WireError) as exc:
             self.close()
             raise SandboxUnavailable(f"the sandbox did not start ({type(exc).__name__}); "
@@ -223,7 +225,7 @@ class Sandbox:
         self._pending_end = False
         assert self._proc.stdout is not None
         try:
-            end = read_frame(self._proc.stdout.fileno(), time.monotonic() + 5.0)
+            end = self._reader.read(time.monotonic() + 5.0)
         except (OSError, EOFError, TimeoutError, WireError):
             self.close()
             return
@@ -279,9 +281,8 @@ class Sandbox:
                              seconds=time.monotonic() - t0)
         self._jobs += 1
         deadline = t0 + timeout
-        fd = proc.stdout.fileno()
         try:
-            first = read_frame(fd, deadline)
+            first = self._reader.read(deadline)
             if not isinstance(first, dict):
                 raise WireError("frame is not an object")
             if first.get("from") == "zygote":
@@ -323,6 +324,11 @@ class Sandbox:
 
 
 def _write_with_deadline(fd: int, payload: Mapping[str, Any], deadline: float) -> None:
+    # Small jobs fit in the pipe buffer: write inline. Large ones need a reader running.
+    if len(str(payload.get("tests", ""))) + sum(len(c.get("code", "")) for c in
+                                                 payload.get("candidates", [])) < 32_000:
+        write_frame(fd, payload)
+        return
     done = threading.Event()
     error: list[BaseException] = []
 
@@ -334,11 +340,6 @@ def _write_with_deadline(fd: int, payload: Mapping[str, Any], deadline: float) -
         finally:
             done.set()
 
-    # Small jobs fit in the pipe buffer: write inline. Large ones need a reader running.
-    if len(str(payload.get("tests", ""))) + sum(len(c.get("code", "")) for c in
-                                                 payload.get("candidates", [])) < 32_000:
-        write_frame(fd, payload)
-        return
     t = threading.Thread(target=writer, daemon=True)
     t.start()
     if not done.wait(max(0.0, deadline - time.monotonic())):

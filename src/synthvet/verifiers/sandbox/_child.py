@@ -155,14 +155,62 @@ def _read_exact(fd, n, deadline):
 
 
 def read_frame(fd, deadline=None, cap=MAX_FRAME):
-    """One length-prefixed JSON frame. EOFError, TimeoutError or WireError otherwise."""
+    """One length-prefixed JSON frame. EOFError, TimeoutError or WireError otherwise.
+
+    Reads exactly the frame's bytes, so whatever follows stays in the pipe (J reads its job
+    from the zygote's stdin this way)."""
     (size,) = _HDR.unpack(_read_exact(fd, 4, deadline))
     if size > cap:
         raise WireError(f"frame of {size} bytes exceeds {cap}")
+    return _parse(_read_exact(fd, size, deadline))
+
+
+def _parse(data):
     try:
-        return json.loads(_read_exact(fd, size, deadline).decode("utf-8"))
+        return json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise WireError(f"undecodable frame: {exc}") from None
+
+
+class FrameReader:
+    """Frames from one fd in as few system calls as possible: one ``select`` (with a
+    deadline) and one 64 KB ``read`` usually bring a whole frame; bytes past it stay here
+    for the next frame. Only for a channel this reader owns alone (the trusted side's end
+    of the sandbox's output; J's end of a candidate's replies; B's end of J's requests)."""
+
+    __slots__ = ("fd", "buf")
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b""
+
+    def _fill(self, deadline):
+        if deadline is not None:
+            import select
+            import time
+
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            r, _, _ = select.select([self.fd], [], [], left)
+            if not r:
+                raise TimeoutError
+        chunk = os.read(self.fd, 1 << 16)
+        if not chunk:
+            raise EOFError
+        self.buf += chunk
+
+    def read(self, deadline=None, cap=MAX_FRAME):
+        while len(self.buf) < 4:
+            self._fill(deadline)
+        (size,) = _HDR.unpack_from(self.buf)
+        if size > cap:
+            raise WireError(f"frame of {size} bytes exceeds {cap}")
+        end = 4 + size
+        if len(self.buf) < end:  # a large frame: the rest exactly, in big reads
+            self.buf += _read_exact(self.fd, end - len(self.buf), deadline)
+        data, self.buf = self.buf[4:end], self.buf[end:]
+        return _parse(data)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -206,18 +254,20 @@ def _set_limits(lim):
 
 def _tail(path, chars=1200):
     try:
-        with open(path, "rb") as f:
-            f.seek(0, 2)
-            size = f.tell()
-            f.seek(max(0, size - chars))
-            return f.read().decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return ""
+    try:
+        return _fd_tail(fd, chars)
+    finally:
+        os.close(fd)
 
 
 def _fd_tail(fd, chars=1200):
     try:
         size = os.fstat(fd).st_size
+        if not size:
+            return ""
         return os.pread(fd, chars, max(0, size - chars)).decode("utf-8", "replace")
     except OSError:
         return ""
@@ -252,8 +302,9 @@ def blank_main(rfd, wfd):
     os.closerange(3, lo)
     os.closerange(lo + 1, hi)
     os.closerange(hi + 1, 65536)
+    reader = FrameReader(rfd)
     try:
-        msg = read_frame(rfd)
+        msg = reader.read()
     except Exception:  # noqa: BLE001
         os._exit(0)
     if not isinstance(msg, dict) or msg.get("op") != "load":
@@ -278,9 +329,9 @@ def blank_main(rfd, wfd):
     gc.enable()
     _set_limits(msg["limits"])
     if msg["mode"] == "io":
-        _serve_io(rfd, wfd, msg, prefix)
+        _serve_io(reader, wfd, msg, prefix)
     else:
-        _serve_calls(rfd, wfd, msg)
+        _serve_calls(reader, wfd, msg)
     os._exit(0)
 
 
@@ -289,7 +340,7 @@ _LIMIT_ERRNO = {27: "file size (EFBIG)", 24: "open files (EMFILE)", 28: "tmp spa
                 11: "processes (EAGAIN)"}
 
 
-def _serve_calls(rfd, wfd, msg):
+def _serve_calls(reader, wfd, msg):
     import builtins
 
     ns = {"__name__": msg.get("module", "solution"), "__builtins__": builtins}
@@ -331,7 +382,7 @@ def _serve_calls(rfd, wfd, msg):
 
     while True:
         try:
-            req = read_frame(rfd)
+            req = reader.read()
         except Exception:  # noqa: BLE001
             return
         op = req.get("op")
@@ -388,7 +439,7 @@ def _serve_calls(rfd, wfd, msg):
             write_frame(wfd, {"ok": False, "unsupported": f"unencodable: {exc}"[:200]})
 
 
-def _serve_io(rfd, wfd, msg, prefix):
+def _serve_io(reader, wfd, msg, prefix):
     import signal
     import time
 
@@ -401,7 +452,7 @@ def _serve_io(rfd, wfd, msg, prefix):
     n = 0
     while True:
         try:
-            req = read_frame(rfd)
+            req = reader.read()
         except Exception:  # noqa: BLE001
             return
         if req.get("op") != "run":
@@ -420,7 +471,7 @@ def _serve_io(rfd, wfd, msg, prefix):
         pid = os.fork()
         if pid == 0:
             try:
-                os.close(rfd)
+                os.close(reader.fd)
                 os.close(wfd)
                 os.setpgid(0, 0)
                 fi = os.open(inp, os.O_RDONLY)
@@ -517,6 +568,7 @@ class _Host:
 
     def __init__(self, pid, wfd, rfd, name):
         self.pid, self.wfd, self.rfd, self.name = pid, wfd, rfd, name
+        self.reader = FrameReader(rfd)
         self.deadline = None
         self.taint = None  # (kind, detail): died, timeout, protocol, unsupported, exit
         self.calls = 0
@@ -536,7 +588,10 @@ class _Host:
             raise CandidateGone(self.taint[1])
         try:
             write_frame(self.wfd, obj)
-            return read_frame(self.rfd, self.deadline)
+            reply = self.reader.read(self.deadline)
+            if self.reader.buf:  # one request, one reply: more is not the protocol
+                raise WireError("bytes after the reply")
+            return reply
         except TimeoutError:
             self.kill()
             self.taint = ("timeout", "candidate exceeded its time limit")
@@ -1314,6 +1369,21 @@ def _fork_blank():
 
 
 def _wipe(path):
+    # The usual folder holds a few plain files: unlink them and remove it, a system call
+    # each. Anything else (sub-folders, odd modes) takes the thorough way.
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    break
+                os.unlink(entry.path)
+        os.rmdir(path)
+        return True
+    except FileNotFoundError:
+        if not os.path.exists(path):
+            return True
+    except OSError:
+        pass
     import shutil
 
     if not os.path.exists(path):
