@@ -131,17 +131,23 @@ def test_hung_check_times_out_and_run_goes_on(tmp_path, write_jsonl, registry):
     assert verdicts["s3"]["evidence"]["limit_hit"] == "wall_clock"
     assert all(verdicts[f"s{i}"]["status"] == "verified" for i in range(12) if i != 3)
     assert res.report["timings"]["workers_replaced"] >= 1
+    assert res.report["counts"]["status"] == {"needs_review": 1, "verified": 11}
+    assert res.report["counts"]["reason"]["timeout"] == 1
 
 
 def test_crashing_worker_costs_one_verdict(tmp_path, write_jsonl, registry):
     rows = [{"id": f"c{i}", "domain": "crashy", "answer": "1", "reference": "1",
              "crash": i == 5} for i in range(40)]
-    _run(tmp_path, [write_jsonl(rows)], registry=registry)
+    res = _run(tmp_path, [write_jsonl(rows)], registry=registry)
     verdicts = {v["id"]: v for v in read_jsonl(tmp_path / "out/verdicts.jsonl")}
     assert len(verdicts) == 40
     assert verdicts["c5"]["reason"] == "harness_error"
     assert "SIGKILL" in verdicts["c5"]["detail"]
+    assert verdicts["c5"]["evidence"] == {"limit_hit": "memory_or_crash", "memory_mb": 4096}
     assert sum(v["status"] == "verified" for v in verdicts.values()) == 39
+    # the dead worker's counts died with its lines: the requeued records count once
+    assert res.report["total"] == 40
+    assert res.report["counts"]["status"] == {"needs_review": 1, "verified": 39}
 
 
 def test_memory_hog_is_stopped(tmp_path, write_jsonl, registry):

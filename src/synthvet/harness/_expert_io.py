@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from synthvet.errors import InputError
+from synthvet.harness.stats import tag_key
+from synthvet.model import dump_json
 
 __all__ = [
     "STATUSES", "RunSummary", "iter_originals", "iter_verdicts", "read_jsonl", "read_report",
@@ -157,45 +159,121 @@ class RunSummary:
     #: own verdict in ``evidence.machine``: how often experts overturn the machine
     overturned: Counter[tuple[str, str]] = field(default_factory=Counter)
 
-    def add(self, v: dict[str, Any]) -> None:
-        status = str(v.get("status"))
-        domain = str(v.get("domain") or "?")
-        reason = str(v.get("reason"))
-        self.total += 1
-        self.status[status] += 1
-        self.domain_status.setdefault(domain, Counter())[status] += 1
-        self.reasons[(status, reason)] += 1
-        self.domain_reason[(domain, reason)] += 1
-        for tag, value in tag_items(v):
-            if tag in self.wide_tags:
-                continue
-            values = self.tag_values.setdefault(tag, set())
-            values.add(value)
-            if len(values) > self.max_tag_values:
-                self.wide_tags.add(tag)
-                self.tags.pop(tag, None)
-                self.tag_values.pop(tag, None)
-                continue
-            self.tags.setdefault(tag, {}).setdefault((domain, value), Counter())[status] += 1
-        if reason in ("expert_accepted", "expert_rejected"):
-            machine = sub(sub(v, "evidence"), "machine").get("status")
-            if isinstance(machine, str):
-                self.overturned[(machine, reason)] += 1
+    def add(self, v: dict[str, Any], original: Any = None) -> None:
+        """Count one verdict as read from ``verdicts.jsonl``; ``original`` (its record)
+        is kept when the verdict is kept as a sample."""
+        machine = sub(sub(v, "evidence"), "machine").get("status")
+        tags = v.get("tags")
+        domain = v.get("domain")
+        key = (str(v.get("status")), str(v.get("reason")), str(domain) if domain else "",
+               bool(v.get("cached")), tag_key(tags) if isinstance(tags, Mapping) else (),
+               machine if isinstance(machine, str) else None)
+        self.add_counts({key: 1})
         sec = v.get("seconds")
         if isinstance(sec, (int, float)) and not isinstance(sec, bool):
-            self.seconds_total[domain] = self.seconds_total.get(domain, 0.0) + float(sec)
+            d = key[2] or "?"
+            self.seconds_total[d] = self.seconds_total.get(d, 0.0) + float(sec)
             if self.keep_seconds:
-                self.seconds.setdefault(domain, array("d")).append(float(sec))
-        if status in ("refuted", "needs_review"):
-            bucket = self.samples.setdefault(status, {}).setdefault(reason, [])
-            if len(bucket) < self.sample_cap:
-                bucket.append(v)
-            first = self.firsts.setdefault(status, [])
-            if len(first) < self.first_cap:
-                first.append(v)
-            per = self.domain_firsts.setdefault((domain, status), [])
-            if len(per) < self.first_cap:
-                per.append(v)
+                self.seconds.setdefault(d, array("d")).append(float(sec))
+        self.keep(v, original)
+
+    def add_counts(self, counts: Mapping[Any, int]) -> None:
+        """Add verdicts counted by :func:`synthvet.harness.stats.count_key`."""
+        for (status, reason, domain, _cached, tags, machine), n in counts.items():
+            domain = domain or "?"
+            self.total += n
+            self.status[status] += n
+            self.domain_status.setdefault(domain, Counter())[status] += n
+            self.reasons[(status, reason)] += n
+            self.domain_reason[(domain, reason)] += n
+            for tag, raw, kind in tags:
+                if kind is list or tag in self.wide_tags:
+                    continue
+                value = str(raw).lower() if kind is bool else str(raw)
+                values = self.tag_values.setdefault(tag, set())
+                values.add(value)
+                if len(values) > self.max_tag_values:
+                    self.wide_tags.add(tag)
+                    self.tags.pop(tag, None)
+                    self.tag_values.pop(tag, None)
+                    continue
+                self.tags.setdefault(tag, {}).setdefault((domain, value), Counter())[status] += n
+            if machine is not None and reason in ("expert_accepted", "expert_rejected"):
+                self.overturned[(machine, reason)] += n
+
+    def add_seconds(self, seconds_total: Mapping[str, float]) -> None:
+        for d, sec in seconds_total.items():
+            d = d or "?"
+            self.seconds_total[d] = self.seconds_total.get(d, 0.0) + sec
+
+    def keep(self, v: dict[str, Any], original: Any = None) -> None:
+        """Keep ``v`` (a refuted or in-review verdict) among the samples while there is room."""
+        status = str(v.get("status"))
+        if status not in ("refuted", "needs_review"):
+            return
+        domain = str(v.get("domain") or "?")
+        reason = str(v.get("reason"))
+        kept = False
+        bucket = self.samples.setdefault(status, {}).setdefault(reason, [])
+        if len(bucket) < self.sample_cap:
+            bucket.append(v)
+            kept = True
+        first = self.firsts.setdefault(status, [])
+        if len(first) < self.first_cap:
+            first.append(v)
+        per = self.domain_firsts.setdefault((domain, status), [])
+        if len(per) < self.first_cap:
+            per.append(v)
+        if kept and isinstance(original, Mapping):
+            self.originals[where_key(v)] = dict(original)
+
+    def merge_kept(self, other: RunSummary) -> None:
+        """Add the samples another summary kept (a worker's, for some records).
+
+        The samples kept are the first in input order (smallest ``_n``) whatever order
+        the parts arrive in, so the result equals one pass over the whole file.
+        """
+
+        def first(mine: list[dict[str, Any]], theirs: list[dict[str, Any]],
+                  cap: int) -> list[dict[str, Any]]:
+            return sorted(mine + theirs, key=lambda v: v.get("_n", 0))[:cap]
+
+        for status, reasons in other.samples.items():
+            for reason, vs in reasons.items():
+                mine = self.samples.setdefault(status, {}).setdefault(reason, [])
+                mine[:] = first(mine, vs, self.sample_cap)
+        for status, vs in other.firsts.items():
+            self.firsts[status] = first(self.firsts.get(status, []), vs, self.first_cap)
+        for key, vs in other.domain_firsts.items():
+            self.domain_firsts[key] = first(self.domain_firsts.get(key, []), vs,
+                                            self.first_cap)
+        kept = {where_key(v) for vs in self.samples.values() for g in vs.values() for v in g}
+        self.originals = {k: r for k, r in {**self.originals, **other.originals}.items()
+                          if k in kept}
+
+    def normalise(self) -> None:
+        """Make kept verdicts look as they do in ``verdicts.jsonl`` (a JSON round trip),
+        for a summary gathered during the run rather than read from the file."""
+        cache: dict[int, dict[str, Any]] = {}
+
+        def plain(v: dict[str, Any]) -> dict[str, Any]:
+            if id(v) not in cache:
+                n = v.get("_n", 0)
+                cache[id(v)] = {**json.loads(dump_json({k: x for k, x in v.items()
+                                                        if k != "_n"})), "_n": n}
+            return cache[id(v)]
+
+        for reasons in self.samples.values():
+            for group in reasons.values():
+                group[:] = [plain(v) for v in group]
+        for status, vs in self.firsts.items():
+            self.firsts[status] = [plain(v) for v in vs]
+        for key, vs in self.domain_firsts.items():
+            self.domain_firsts[key] = [plain(v) for v in vs]
+        shown = {where_key(v) for status in ("refuted", "needs_review")
+                 for v in self.sample(status)}
+        self.originals = {k: json.loads(dump_json(r)) for k, r in self.originals.items()
+                          if k in shown}
 
     def domains(self) -> list[str]:
         return sorted(self.domain_status)

@@ -100,19 +100,20 @@ def run_cmd(inputs: tuple[str, ...], out: str, config_path: str | None, fields: 
                                 ledger=ledger, use_ledger=not no_ledger), progress=progress)
     finally:
         progress.close()
-    _after_run(result.out)
+    _after_run(result.out, result.summary)
     if not quiet:
         print_summary(result.report, str(result.out))
     sys.exit(0 if result.passed else EXIT_GATE_FAILED)
 
 
-def _after_run(run_dir: Path) -> None:
-    """The human report, junit.xml and CI annotations, from the finished run folder."""
+def _after_run(run_dir: Path, summary: Any = None) -> None:
+    """The human report, junit.xml and CI annotations: from the summary the run gathered,
+    or (without one) from the finished run folder's files."""
     from synthvet.harness import github, junit, report_html
 
-    junit.write_junit(run_dir)
-    report_html.write_html_report(run_dir)
-    github.emit(run_dir)
+    junit.write_junit(run_dir, gathered=summary)
+    report_html.write_html_report(run_dir, gathered=summary)
+    github.emit(run_dir, gathered=summary)
 
 
 def _read_one_record(source: str | None) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def step_summary(run: RunSummary, *, cap: int = 20) -> str:
 
 
 def emit(run_dir: Path | str, *, env: Mapping[str, str] | None = None,
-         stream: IO[str] | None = None) -> bool:
+         stream: IO[str] | None = None, gathered: RunSummary | None = None) -> bool:
     """Annotate and summarise for GitHub Actions; does nothing outside it.
 
     Returns whether anything was emitted. A summary file that cannot be written is
@@ -124,7 +124,7 @@ def emit(run_dir: Path | str, *, env: Mapping[str, str] | None = None,
     if not env.get("GITHUB_ACTIONS"):
         return False
     stream = stream or sys.stdout
-    run = summarize_run(run_dir, first_cap=ANNOTATION_CAP)
+    run = gathered or summarize_run(run_dir, first_cap=ANNOTATION_CAP)
     for line in annotation_lines(run, workspace=env.get("GITHUB_WORKSPACE")):
         stream.write(line + "\n")
     stream.flush()

@@ -72,7 +72,9 @@ def _expand(arg: str) -> list[Path]:
 class InputSet:
     """The files of one run, validated before any work starts."""
 
-    def __init__(self, args: Sequence[str]) -> None:
+    def __init__(self, args: Sequence[str], *, decode: bool = True) -> None:
+        #: False: JSON Lines come out as text (``obj`` None), decoded later by a worker
+        self.decode = decode
         if not args:
             raise InputError("no input given: name at least one .jsonl/.parquet file or folder")
         self.paths: list[Path] = [p for a in args for p in _expand(a)]
@@ -115,6 +117,9 @@ class InputSet:
                     text = raw.decode("utf-8", "replace").rstrip("\r\n")
                     yield InputItem(source, n, text, None,
                                     f"line {n} is not valid UTF-8 (byte {exc.start})")
+                    continue
+                if not self.decode:
+                    yield InputItem(source, n, text, None)
                     continue
                 try:
                     obj = loads(text)

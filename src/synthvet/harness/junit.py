@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from synthvet.errors import HarnessError
-from synthvet.harness._expert_io import sub, summarize_run
+from synthvet.harness._expert_io import RunSummary, sub, summarize_run
 
 __all__ = ["NAME_CAP", "write_junit"]
 
@@ -39,14 +39,14 @@ def _suite(root: ET.Element, name: str, cases: list[ET.Element], seconds: float)
     suite.extend(cases)
 
 
-def write_junit(run_dir: Path | str) -> Path:
+def write_junit(run_dir: Path | str, gathered: RunSummary | None = None) -> Path:
     """Write ``junit.xml`` into ``run_dir`` and return its path.
 
     Raises:
         InputError: the run folder cannot be read.
         HarnessError: junit.xml cannot be written.
     """
-    run = summarize_run(run_dir, first_cap=NAME_CAP)
+    run = gathered or summarize_run(run_dir, first_cap=NAME_CAP)
 
     domain_cases = []
     domain_seconds = 0.0

@@ -1,8 +1,9 @@
 """The ledger: an embedded SQLite file of settled verdicts and expert decisions.
 
-Only the run's main process writes it (workers never touch it), in WAL mode, committing
-in small batches: a run killed at any moment loses at most the last uncommitted batch,
-and a re-run takes every committed verdict back instead of checking again.
+Only the run's main process writes it, in WAL mode, committing in small batches: a run
+killed at any moment loses at most the last uncommitted batch, and a re-run takes every
+committed verdict back instead of checking again. Workers open it read-only (WAL lets
+them read while the main process writes) to look up the records they settle.
 
 The key of a verdict is the record's content hash, the domain@version and a fingerprint
 of the configuration that affects the check (the domain's options and limits). Expert
@@ -83,16 +84,21 @@ class Decision:
 
 
 class Ledger:
-    """One SQLite file; a ``Ledger`` is used by one process (the run's main process)."""
+    """One SQLite file; a writable ``Ledger`` is used by one process (the run's main
+    process); ``readonly`` ones (the workers') only look up."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            if readonly:
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise HarnessError(f"cannot open the ledger at {str(self.path)!r}: {exc}") from exc
         self._pending: list[tuple[str, str, str, str, float]] = []
@@ -127,6 +133,12 @@ class Ledger:
 
     def saw(self, record_id: str, content_key: str, domain: str) -> None:
         self._pending_seen.append((record_id, content_key, domain, time.time()))
+
+    def add_rows(self, verdicts: Iterable[tuple[str, str, str, str, float]],
+                 seen: Iterable[tuple[str, str, str, float]]) -> None:
+        """Queue rows made elsewhere (a worker's :meth:`store`/:meth:`saw` equivalents)."""
+        self._pending.extend(verdicts)
+        self._pending_seen.extend(seen)
 
     def flush_due(self, every: float = 0.5, size: int = 2000) -> bool:
         return (len(self._pending) + len(self._pending_seen) >= size

@@ -302,6 +302,22 @@ class Policy:
             evidence=moved.evidence,
         )
 
+    def take_counts(self) -> tuple[Counter[str], dict[str, Counter[str]]]:
+        """What :meth:`apply` counted since the last call (machine-verified per domain,
+        moved per reason and domain); counting starts again from zero."""
+        with self._lock:
+            seen, self._seen_verified = self._seen_verified, Counter()
+            moved = self._moved
+            self._moved = {"high_stakes": Counter(), "audit_sample": Counter()}
+        return seen, moved
+
+    def add_counts(self, seen: Counter[str], moved: Mapping[str, Counter[str]]) -> None:
+        """Counts from :meth:`take_counts` of a copy of this policy in another process."""
+        with self._lock:
+            self._seen_verified.update(seen)
+            for reason, counts in moved.items():
+                self._moved.setdefault(reason, Counter()).update(counts)
+
     def describe(self) -> dict[str, Any]:
         """What policy was configured and what it did, for ``report.json["policy"]``."""
         with self._lock:

@@ -457,14 +457,14 @@ training-ready; <b>refuted</b> were shown wrong; <b>needs review</b> wait for an
 """
 
 
-def write_html_report(run_dir: Path | str) -> Path:
+def write_html_report(run_dir: Path | str, gathered: RunSummary | None = None) -> Path:
     """(Re)build ``report.html`` in ``run_dir`` from the folder's files; returns its path.
 
     Raises:
         InputError: the folder is not a readable run folder.
         HarnessError: the page cannot be written.
     """
-    run = summarize_run(run_dir, sample_cap=SAMPLE_CAP, originals=True)
+    run = gathered or summarize_run(run_dir, sample_cap=SAMPLE_CAP, originals=True)
     path = run.path / "report.html"
     try:
         tmp = path.with_name(path.name + ".partial")  # never a half-written page

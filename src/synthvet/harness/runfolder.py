@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from synthvet.errors import HarnessError, UsageError
-from synthvet.model import Status, Verdict, dump_json
+from synthvet.model import Status
 
 __all__ = ["RunFolder", "SPLIT_FILES"]
 
@@ -36,26 +36,16 @@ class RunFolder:
             raise UsageError(f"cannot write the run folder {str(self.path)!r}: "
                              f"{exc.strerror or exc}") from exc
         self._verdicts = self._files["verdicts.jsonl"]
-        self._split = {s: self._files[n] for s, n in SPLIT_FILES.items()}
+        self._split = {s.value: self._files[n] for s, n in SPLIT_FILES.items()}
 
-    def write(self, verdict: Verdict, *, source: str, line: int, tags: Any,
-              content_key: str, original: str | None, obj: Any) -> None:
-        row = verdict.to_dict()
-        row["source"], row["line"], row["tags"], row["content_key"] = (
-            source, line, tags, content_key)
+    def write_lines(self, outs: list[tuple[int, str, str, str]]) -> None:
+        """Settled records, in input order: (seq, status, verdict line, split line)."""
+        verdicts = self._verdicts
+        split = self._split
         try:
-            self._verdicts.write(dump_json(row) + "\n")
-            out = self._split[verdict.status]
-            if verdict.status is Status.VERIFIED:
-                text = original if original is not None else dump_json(obj)
-            else:
-                note = {"id": verdict.id, "domain": verdict.domain,
-                        "status": verdict.status.value, "reason": verdict.reason,
-                        "detail": verdict.detail, "source": source, "line": line}
-                annotated = dict(obj) if isinstance(obj, dict) else {"_raw": original}
-                annotated["_synthvet"] = note
-                text = dump_json(annotated)
-            out.write(text + "\n")
+            verdicts.write("\n".join([o[2] for o in outs]) + "\n")
+            for _, status, _, line in outs:
+                split[status].write(line + "\n")
         except OSError as exc:
             raise HarnessError(f"cannot write to the run folder {str(self.path)!r}: {exc}"
                                ) from exc

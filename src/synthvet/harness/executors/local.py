@@ -1,16 +1,18 @@
 """A pool of worker processes on this machine, with limits enforced from outside.
 
 Why not ``multiprocessing.Pool`` or ``concurrent.futures``: neither can kill one hung
-task and carry on. Here each worker has its own pipe and a two-slot shared array in
-which it writes the sequence number of the record it is checking and when it started.
-The parent reads that slot to find a check over its wall-clock limit, SIGKILLs that
-worker's whole process group, records ``timeout`` for exactly that record, puts the
-rest of the worker's batch back in the queue and starts a replacement. A worker that
-dies (segfault, OOM kill) costs the record it was on a ``harness_error`` verdict and
-nothing else.
+task and carry on. Here each worker has its own pipe and a three-slot shared array in
+which it writes the sequence number of the record it is checking, when it started and
+its time limit. The parent reads that slot to find a check over its wall-clock limit,
+SIGKILLs that worker's whole process group, reports ``timeout`` for exactly that
+record, puts the rest of the worker's batch back in the queue and starts a replacement.
+A worker that dies (segfault, OOM kill) costs the record it was on a ``harness_error``
+and nothing else.
 
-Records go out in batches sized to about 50 ms of work, so cheap domains are not
-dominated by pipe round trips while slow ones still spread over all workers.
+Workers settle whole records (decode, ledger, check, policy, serialise: see
+:mod:`synthvet.harness.settle`) and send back finished lines with the counts that go
+with them. Records go out in batches sized to about 50 ms of work, so cheap domains are
+not dominated by pipe round trips while slow ones still spread over all workers.
 """
 
 from __future__ import annotations
@@ -22,13 +24,11 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping
 from ctypes import c_double
 from dataclasses import dataclass, field
 from typing import Any
 
-from synthvet.harness.work import DomainSpec, Task, Worksite
-from synthvet.model import Verdict, needs_review
+from synthvet.harness.settle import Item, Out, Plan, Tally
 
 __all__ = ["LocalExecutor"]
 
@@ -37,14 +37,15 @@ _MAX_BATCH = 256
 _FLUSH_SECONDS = 0.05
 
 
-def _worker_main(conn: Any, slot: Any, specs: Mapping[str, DomainSpec],
-                 sys_path: list[str]) -> None:
+def _worker_main(conn: Any, slot: Any, plan: Plan, sys_path: list[str]) -> None:
     # Own session: Ctrl-C at the terminal reaches only the parent, which stops the run
     # in order; and killing this group kills whatever the check started.
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path[:] = sys_path
-    site = Worksite(specs)
+    from synthvet.harness.settle import Settler
+
+    settler = Settler(plan, slot=slot)
     while True:
         try:
             batch = conn.recv()
@@ -52,24 +53,21 @@ def _worker_main(conn: Any, slot: Any, specs: Mapping[str, DomainSpec],
             return
         if batch is None:
             return
-        batch_id, batch = batch
-        out: list[tuple[int, Verdict]] = []
+        batch_id, items = batch
+        out: list[Out] = []
         last = time.monotonic()
-        for task in batch:
-            slot[0] = float(task.seq)
-            slot[1] = time.monotonic()
-            verdict = site.run(task)
-            slot[1] = 0.0
-            out.append((task.seq, verdict))
-            if site.must_recycle:
+        for result in settler.settle_batch(items):
+            out.append(result)
+            if settler.must_recycle:
                 break
             if time.monotonic() - last > _FLUSH_SECONDS:
-                if not _send(conn, ("part", batch_id, out)):
+                if not _send(conn, ("part", batch_id, out, settler.take_tally())):
                     return
                 out, last = [], time.monotonic()
-        if not _send(conn, ("recycle" if site.must_recycle else "done", batch_id, out)):
+        kind = "recycle" if settler.must_recycle else "done"
+        if not _send(conn, (kind, batch_id, out, settler.take_tally())):
             return
-        if site.must_recycle:
+        if settler.must_recycle:
             return
 
 
@@ -87,51 +85,68 @@ class _Worker:
     process: Any
     conn: Any
     slot: Any
-    in_flight: dict[int, Task] = field(default_factory=dict)
+    in_flight: dict[int, Item] = field(default_factory=dict)
     #: messages carry the batch they answer, so a late "done" from the previous batch is
     #: never taken for the end of the current one
     batch_id: int = 0
+    #: when the last batch went out or the last answer came in (to size batches)
+    mark: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A record whose check the executor had to stop: its worker hung or died on it."""
+
+    item: Item
+    reason: str  # "timeout" or "harness_error"
+    detail: str
+    evidence: dict[str, Any]
+    seconds: float
 
 
 class LocalExecutor:
-    """Submit tasks, poll for verdicts; every submitted task yields exactly one verdict."""
+    """Submit items, poll for settled lines; every item yields exactly one answer: an
+    output line from a worker, or a :class:`Failure` the caller turns into a verdict."""
 
-    def __init__(self, specs: Mapping[str, DomainSpec], workers: int | None = None,
+    def __init__(self, plan: Plan, workers: int | None = None,
                  grace_seconds: float = 2.0) -> None:
-        self.specs = dict(specs)
+        self.plan = plan
         self.size = max(1, workers or os.cpu_count() or 1)
         self.grace = grace_seconds
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["synthvet.harness.work"])
-        self._queue: collections.deque[Task] = collections.deque()
+        self._ctx.set_forkserver_preload(["synthvet.harness.settle"])
+        self._queue: collections.deque[Item] = collections.deque()
         self._workers: list[_Worker] = []
-        self._ready: list[tuple[int, Verdict]] = []
+        self._ready: list[Out] = []
+        self._tallies: list[Tally] = []
+        self._failures: list[Failure] = []
         self._retries: dict[int, int] = {}
-        self._avg_seconds = 0.001
+        self._avg_seconds = 0.0005
         self.replaced = 0
         for _ in range(self.size):
             self._workers.append(self._spawn())
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
-        slot = self._ctx.RawArray(c_double, 2)
-        proc = self._ctx.Process(target=_worker_main, args=(child, slot, self.specs,
+        slot = self._ctx.RawArray(c_double, 3)
+        proc = self._ctx.Process(target=_worker_main, args=(child, slot, self.plan,
                                                              list(sys.path)), daemon=True)
         proc.start()
         child.close()
         return _Worker(proc, parent, slot)
 
     # -- public ---------------------------------------------------------------------------
-    def submit(self, task: Task) -> None:
-        self._queue.append(task)
+    def submit(self, item: Item) -> None:
+        self._queue.append(item)
 
     @property
     def pending(self) -> int:
-        return len(self._queue) + sum(len(w.in_flight) for w in self._workers) + len(
-            self._ready)
+        return (len(self._queue) + sum(len(w.in_flight) for w in self._workers)
+                + len(self._ready) + len(self._failures))
 
-    def poll(self, timeout: float = 0.1) -> list[tuple[int, Verdict]]:
-        """Dispatch queued work and return the verdicts that are ready (maybe none)."""
+    def poll(self, timeout: float = 0.1) -> tuple[list[Out], list[Tally], list[Failure]]:
+        """Dispatch queued work; return what is ready (maybe nothing): settled lines, the
+        counts that came with them, and records the executor had to give up on."""
         self._dispatch()
         busy = [w for w in self._workers if w.in_flight]
         if busy and not self._ready:
@@ -142,7 +157,9 @@ class LocalExecutor:
         self._enforce_deadlines()
         self._dispatch()
         out, self._ready = self._ready, []
-        return out
+        tallies, self._tallies = self._tallies, []
+        failures, self._failures = self._failures, []
+        return out, tallies, failures
 
     def close(self) -> None:
         for w in self._workers:
@@ -171,27 +188,38 @@ class LocalExecutor:
                 continue
             n = self._batch_size()
             batch = [self._queue.popleft() for _ in range(min(n, len(self._queue)))]
-            w.in_flight = {t.seq: t for t in batch}
+            w.in_flight = {item[0]: item for item in batch}
             w.batch_id += 1
+            w.mark = time.monotonic()
             try:
                 w.conn.send((w.batch_id, batch))
             except OSError:
                 self._replace(w, culprit=None, why="could not send work to the worker")
 
+    def _take(self, w: _Worker, message: Any) -> str:
+        kind, batch_id, results, tally = message
+        if results:
+            now = time.monotonic()
+            per_record = (now - w.mark) / len(results)
+            self._avg_seconds = 0.8 * self._avg_seconds + 0.2 * per_record
+            w.mark = now
+            for result in results:
+                if w.in_flight.pop(result[0], None) is not None:
+                    self._ready.append(result)
+        self._tallies.append(tally)
+        return kind if batch_id == w.batch_id else "stale"
+
     def _receive(self, w: _Worker) -> None:
         try:
-            kind, batch_id, results = w.conn.recv()
+            message = w.conn.recv()
         except (EOFError, OSError):
             self._replace(w, culprit=self._current(w), why=self._death_cause(w))
             return
-        for seq, verdict in results:
-            if w.in_flight.pop(seq, None) is not None:
-                self._ready.append((seq, verdict))
-                self._avg_seconds = 0.9 * self._avg_seconds + 0.1 * verdict.seconds
+        kind = self._take(w, message)
         if kind == "recycle":
             self._replace(w, culprit=None, why="recycled")
-        elif kind == "done" and batch_id == w.batch_id and w.in_flight:
-            # The worker finished its batch yet some tasks are unanswered: requeue them.
+        elif kind == "done" and w.in_flight:
+            # The worker finished its batch yet some records are unanswered: requeue them.
             self._requeue(w, "the worker ended its batch without answering every record")
 
     def _current(self, w: _Worker) -> int | None:
@@ -203,22 +231,18 @@ class LocalExecutor:
         for w in list(self._workers):
             if not w.in_flight:
                 continue
-            seq, started = int(w.slot[0]), float(w.slot[1])
-            if started > 0 and seq in w.in_flight:
-                limit = w.in_flight[seq].limits.seconds
-                if now - started > limit + self.grace:
-                    self._replace(w, culprit=seq, why="timeout", elapsed=now - started)
-                    continue
+            seq, started, limit = int(w.slot[0]), float(w.slot[1]), float(w.slot[2])
+            if started > 0 and seq in w.in_flight and now - started > limit + self.grace:
+                self._replace(w, culprit=seq, why="timeout", elapsed=now - started,
+                              limit=limit)
+                continue
             if not w.process.is_alive():
-                # drain anything it sent before dying
+                # take anything it sent before dying
                 while w.conn.poll(0):
                     try:
-                        kind, _, results = w.conn.recv()
+                        self._take(w, w.conn.recv())
                     except (EOFError, OSError):
                         break
-                    for s, v in results:
-                        if w.in_flight.pop(s, None) is not None:
-                            self._ready.append((s, v))
                 if w.in_flight:
                     self._replace(w, culprit=self._current(w), why=self._death_cause(w))
 
@@ -241,41 +265,36 @@ class LocalExecutor:
         w.process.join(timeout=2.0)
 
     def _requeue(self, w: _Worker, why: str = "") -> None:
-        for seq, task in w.in_flight.items():
+        for seq, item in w.in_flight.items():
             self._retries[seq] = self._retries.get(seq, 0) + 1
             if self._retries[seq] > 2:
-                self._ready.append((seq, _stamp(task, needs_review(
-                    "harness_error", f"workers kept failing around this record ({why})",
-                    {"retries": self._retries[seq], "last_failure": why}))))
+                self._failures.append(Failure(
+                    item, "harness_error", f"workers kept failing around this record ({why})",
+                    {"retries": self._retries[seq], "last_failure": why}, 0.0))
             else:
-                self._queue.appendleft(task)
+                self._queue.appendleft(item)
         w.in_flight = {}
 
     def _replace(self, w: _Worker, culprit: int | None, why: str,
-                 elapsed: float | None = None) -> None:
+                 elapsed: float | None = None, limit: float | None = None) -> None:
         self._kill(w)
         if culprit is not None and culprit in w.in_flight:
-            task = w.in_flight.pop(culprit)
+            item = w.in_flight.pop(culprit)
             if why == "timeout":
-                verdict = needs_review(
-                    "timeout",
-                    f"no answer within the {task.limits.seconds:g} s limit; the worker was "
-                    "killed and replaced",
-                    {"limit_hit": "wall_clock", "limit_seconds": task.limits.seconds,
-                     "elapsed_seconds": round(elapsed or 0.0, 3)})
+                failure = Failure(
+                    item, "timeout",
+                    f"no answer within the {limit:g} s limit; the worker was killed and "
+                    "replaced",
+                    {"limit_hit": "wall_clock", "limit_seconds": limit,
+                     "elapsed_seconds": round(elapsed or 0.0, 3)}, elapsed or 0.0)
             else:
-                verdict = needs_review(
-                    "harness_error", f"{why} while checking this record; worker replaced",
-                    {"limit_hit": "memory_or_crash", "memory_mb": task.limits.memory_mb})
-            self._ready.append((culprit, _stamp(task, verdict, seconds=elapsed or 0.0)))
+                failure = Failure(
+                    item, "harness_error", f"{why} while checking this record; worker replaced",
+                    {"limit_hit": "memory_or_crash"}, 0.0)
+            self._failures.append(failure)
         self._requeue(w, why)
         w.conn.close()
         idx = self._workers.index(w)
         self._workers[idx] = self._spawn()
         if why != "recycled":
             self.replaced += 1
-
-
-def _stamp(task: Task, verdict: Verdict, seconds: float = 0.0) -> Verdict:
-    return verdict.stamped(id=task.record.id, domain=task.record.domain,
-                           verifier=task.record.domain, seconds=seconds, cached=False)
