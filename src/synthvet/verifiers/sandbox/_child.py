@@ -787,6 +787,9 @@ def _test_failure(exc, tests_src):
     return out
 
 
+_COMPILED = {}
+
+
 def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     """Run the record's tests against one loaded candidate host. Returns an outcome dict."""
     import builtins
@@ -847,7 +850,9 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     tests_src = job["tests"]
     results = []
     try:
-        code = compile(tests_src, "<tests>", "exec")
+        # compiled once per job: the original and its mutants run the same tests
+        code = _COMPILED.get(tests_src) or _COMPILED.setdefault(
+            tests_src, compile(tests_src, "<tests>", "exec"))
     except SyntaxError as exc:
         return {"status": "test_error", "exc_type": "SyntaxError", "message": str(exc)[:300]}
     try:
@@ -1099,7 +1104,10 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
     zygote_pid = os.getppid()
     started = time.monotonic()
     try:
-        os.makedirs(jobdir, mode=0o700, exist_ok=True)
+        try:
+            os.mkdir(jobdir, 0o700)
+        except FileExistsError:
+            pass
         os.chdir(jobdir)
     except OSError:
         pass
