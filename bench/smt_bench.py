@@ -309,8 +309,8 @@ Where the time goes: the floor alone is {floor_x:.2f}x the anchor in wall time
 {f["wall"] - a["wall"]:.2f}s ({share:.0%}) is cvc5's own work in the floor; synthvet
 sequential is {s["wall"] / f["wall"]:.2f}x the floor ({over:+.2f}s wall, {cpu_over:+.2f}s CPU,
 {cpu_over / len(rows) * 1000:+.1f} ms CPU per record). That is synthvet's own cost: a fresh z3
-context per record (about 1-3 ms of CPU each, almost all in z3's own `ast_manager`
-constructor), the found models checked by evaluation and again by cvc5 (the model
+context per record (about 2 ms of CPU each, mostly inside z3's context constructor; the
+solver process makes it just after each reply, while the parent reads it), the found models checked by evaluation and again by cvc5 (the model
 cross-check row shows what dropping the cvc5 part would save), the script reader, JSON and
 the pipe. The slowest problem is `{rows[slow]["source"]}` ({s["per"][slow]:.2f}s in synthvet,
 {f["per"][slow]:.2f}s in the floor, {a["per"][slow]:.3f}s in the anchor): cvc5 with default
@@ -321,9 +321,9 @@ the floor is {_x(rest(f), rest(a))} the anchor.
 Notes. The fresh z3 context per record is kept because z3's search and the models it finds
 depend on what a shared context saw before (see
 `tests/smt/test_corpus.py::test_found_models_do_not_depend_on_history`); cvc5 gets a fresh
-solver per call for the same reason. The solver process makes the next z3 context on a
-helper thread while it solves, so "sequential" synthvet uses some of a second core; its CPU
-column includes that thread. With {CLI_WORKERS} workers the slowest problem keeps one worker
+solver per call for the same reason. In the sequential rows the bench process and the
+solver process take turns (the solver process makes the next z3 context while the bench
+process reads a reply), so they use about one core between them. With {CLI_WORKERS} workers the slowest problem keeps one worker
 busy while the other takes the rest. The anchor and the floor share z3's main context
 across problems and passes; once the corpus has been through it, declarations left in it
 make a few problems fail to parse there ({anchor_errors} in the anchor's median pass; the
