@@ -115,3 +115,24 @@ def test_generate_inputs_follow_annotations() -> None:
 def test_generate_inputs_refuses(ref: str) -> None:
     with pytest.raises(Unannotated):
         generate_inputs(ref, "g", 5)
+
+
+def test_mutants_splice_only_the_mutated_node() -> None:
+    # the mutant keeps the source's own text (comments, docstring) but for the mutated node
+    src = 'def f(x):\n    """Doc: 1 < 2."""\n    # keep me\n    return x  +  1  # and me\n'
+    (m,) = mutants(src, 1)
+    assert "# keep me" in m.source and "# and me" in m.source and '"""Doc: 1 < 2."""' in m.source
+    assert m.source.count("\n") == src.count("\n")
+    ns: dict = {}
+    exec(compile(m.source, "<m>", "exec"), ns)  # noqa: S102
+    assert ns["f"](5) != 6
+
+
+def test_mutants_inside_fstrings_and_statements_compile() -> None:
+    src = ("def f(x):\n    y = 0\n    y += x\n    s = f'{x + 1}'\n"
+           "    return (y\n            > 3), s\n")
+    ms = mutants(src, 10)
+    assert ms
+    for m in ms:
+        compile(m.source, "<m>", "exec")
+        assert m.source != src

@@ -131,12 +131,35 @@ def _apply(node: ast.AST, kind: str) -> tuple[str, Any]:
     raise ValueError(kind)
 
 
+def _span(node: ast.AST, data: bytes, starts: list[int]) -> tuple[int, int] | None:
+    """Byte offsets of ``node``'s text in the source, if they provably hold the node
+    (its text parses back to the same tree); None otherwise."""
+    try:
+        lo = starts[node.lineno - 1] + node.col_offset  # type: ignore[attr-defined]
+        hi = starts[node.end_lineno - 1] + node.end_col_offset  # type: ignore[attr-defined]
+        segment = data[lo:hi].decode("utf-8")
+        if isinstance(node, ast.stmt):
+            body = ast.parse(segment).body
+            back: ast.AST | None = body[0] if len(body) == 1 else None
+        else:
+            back = ast.parse(f"({segment})", mode="eval").body
+    except (AttributeError, IndexError, TypeError, UnicodeDecodeError, SyntaxError,
+            ValueError, RecursionError, MemoryError):
+        return None
+    if back is None or ast.dump(back) != ast.dump(node):
+        return None
+    return lo, hi
+
+
 def mutants(source: str, count: int, seed: str = "") -> list[Mutant]:
     """Up to ``count`` distinct mutants of ``source`` (fewer when it has fewer sites).
 
     Sites are sampled with a generator seeded by the source text, so the choice is
     stable across runs and machines. A source that does not parse has no mutants.
-    The tree is parsed once; each mutation is applied in place, unparsed and undone.
+    The tree is parsed once; each mutation is applied in place and undone. The mutant's
+    text is the source with just the mutated node's text replaced (the node unparsed, in
+    parentheses), when the node's recorded span is verifiably its own text; else the whole
+    tree is unparsed. Either way the text must compile.
     """
     if count <= 0:
         return []
@@ -157,19 +180,30 @@ def mutants(source: str, count: int, seed: str = "") -> list[Mutant]:
                 for n in ast.walk(w.test)}
     order.sort(key=lambda i: id(sites[i][0]) in in_while)
     out: list[Mutant] = []
-    try:
-        seen = {ast.unparse(tree)}
-    except (ValueError, RecursionError):
-        return []
+    seen = {source}
+    data = source.encode("utf-8")
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    in_fstring = {id(n) for j in ast.walk(tree) if isinstance(j, ast.JoinedStr)
+                  for n in ast.walk(j)}
     for index in order:
         if len(out) >= count:
             break
         node, kind = sites[index]
+        span = None if id(node) in in_fstring else _span(node, data, starts)
         description, undo = _apply(node, kind)
         try:
-            text = ast.unparse(tree)
+            if span is not None:
+                piece = ast.unparse(node)
+                if not isinstance(node, ast.stmt):
+                    piece = f"({piece})"
+                text = (data[:span[0]] + piece.encode("utf-8") + data[span[1]:]).decode(
+                    "utf-8")
+            else:
+                text = ast.unparse(tree)
             compile(text, "<mutant>", "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError):
+        except (SyntaxError, ValueError, RecursionError, UnicodeDecodeError):
             continue
         finally:
             undo()
