@@ -1,0 +1,148 @@
+"""The zygote forks each job's runner (J) and first candidate host (B) before the job
+arrives. These tests pin down what that must not change: a pre-forked process holds
+nothing of any job, J and B are fresh for every record, and the sandbox is recycled
+every ``recycle_every`` jobs and after anything odd."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from synthvet.domains.code import CodeDomain
+from synthvet.model import Limits, Status
+from synthvet.testing import make_record
+
+CHECK5 = "def check(candidate):\n    assert candidate(2) == 5\n"
+HONEST = "def f(x):\n    return x + 3\n"
+
+
+def _token(n: int) -> str:
+    return f"SVMARK-{hashlib.sha256(str(n).encode()).hexdigest()[:12]}"
+
+
+def _scanner(tokens: list[str]) -> str:
+    """A solution that reads its own memory (/proc/self/mem) and says whether any of
+    ``tokens`` is in it; it holds only their digests, never the tokens themselves. (The
+    zygote made every process non-dumpable, so the scanner first undoes that for itself.)"""
+    digests = sorted(hashlib.sha256(t.encode()).hexdigest() for t in tokens)
+    return f'''import ctypes, hashlib, re
+
+def f(x):
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable again, to read our own /proc files
+    want = set({digests!r})
+    pat = re.compile(rb"SVMARK-[0-9a-f]{{12}}")
+    with open("/proc/self/maps") as fh:
+        maps = fh.read().splitlines()
+    with open("/proc/self/mem", "rb", 0) as mem:
+        for line in maps:
+            parts = line.split()
+            if not parts[1].startswith("r"):
+                continue
+            lo, hi = (int(v, 16) for v in parts[0].split("-"))
+            if hi - lo > (64 << 20):
+                continue
+            try:
+                mem.seek(lo)
+                chunk = mem.read(hi - lo)
+            except (OSError, ValueError, OverflowError):
+                continue
+            for m in pat.finditer(chunk):
+                if hashlib.sha256(m.group()).hexdigest() in want:
+                    return "leaked"
+    return "clean"
+'''
+
+
+def _tests_with(token: str, expect: str) -> str:
+    return (f"SECRET = {token!r}  # only the tests hold this\n"
+            f"def check(candidate):\n    assert candidate(0) == {expect!r}\n")
+
+
+def _rec(solution: str, tests: str) -> object:
+    return make_record({"domain": "code", "solution": solution, "tests": tests,
+                        "entry_point": "f"})
+
+
+@pytest.fixture()
+def domain() -> CodeDomain:
+    from synthvet.verifiers.sandbox import probe
+
+    if not probe()["available"]:
+        pytest.skip(f"sandbox unavailable: {probe()['detail']}")
+    d = CodeDomain({"timeout": 5.0, "mutants": 0})
+    yield d
+    d.close()
+
+
+def test_candidate_memory_holds_no_job_data(domain: CodeDomain) -> None:
+    lim = Limits(seconds=20)
+    first, second = _token(1), _token(2)
+    # the scanner works: a token in the solution's own text is found
+    control = _scanner([_token(3)]) + f"\nKEEP = {_token(3)!r}\n"
+    v = domain.check(_rec(control, _tests_with(_token(4), "leaked")), lim)
+    assert v.status is Status.VERIFIED, v
+    # a job whose tests hold `first` ...
+    v = domain.check(_rec(HONEST, _tests_with(first, "unused") .replace(
+        "assert candidate(0) == 'unused'", "assert candidate(2) == 5")), lim)
+    assert v.status is Status.VERIFIED, v
+    # ... then the next job's candidate host, forked before that job arrived, holds
+    # neither the previous job's tests nor its own job's tests
+    v = domain.check(_rec(_scanner([first, second]), _tests_with(second, "clean")), lim)
+    assert v.status is Status.VERIFIED, v
+
+
+def test_runner_and_host_are_fresh_per_record(domain: CodeDomain) -> None:
+    lim = Limits(seconds=20)
+    marks = ("import builtins\nbuiltins._sv_mark = 1\n")
+    # a record whose tests and solution leave a mark in their processes' built-ins
+    v = domain.check(_rec(marks + HONEST, marks + CHECK5), lim)
+    assert v.status is Status.VERIFIED, v
+    # the next record's runner and host do not see it
+    probe_sol = "import builtins\ndef f(x):\n    return hasattr(builtins, '_sv_mark')\n"
+    probe_tests = ("import builtins\ndef check(candidate):\n"
+                   "    assert not hasattr(builtins, '_sv_mark')\n"
+                   "    assert candidate(0) is False\n")
+    for _ in range(2):
+        v = domain.check(_rec(probe_sol, probe_tests), lim)
+        assert v.status is Status.VERIFIED, v
+
+
+def test_only_the_jobs_own_processes_run_during_it(domain: CodeDomain) -> None:
+    """The next job's runner and host are forked after this job is cleaned up, not while
+    it runs: a candidate sees the sandbox's init, the zygote, its runner and itself."""
+    sol = ("import os\ndef f(x):\n    n = 0\n    for p in os.listdir('/proc'):\n"
+           "        if p.isdigit():\n            try:\n"
+           "                st = open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[0]\n"
+           "            except OSError:\n                continue\n"
+           "            n += st not in ('Z', 'X')\n    return n\n")
+    tests = "def check(candidate):\n    assert candidate(0) == 4\n"
+    for _ in range(3):
+        v = domain.check(_rec(sol, tests), Limits(seconds=20))
+        assert v.status is Status.VERIFIED, v
+
+
+def test_recycled_every_n_jobs_and_after_anything_odd() -> None:
+    from synthvet.verifiers.sandbox import probe
+
+    if not probe()["available"]:
+        pytest.skip(f"sandbox unavailable: {probe()['detail']}")
+    d = CodeDomain({"timeout": 5.0, "mutants": 0, "recycle_every": 2})
+    lim = Limits(seconds=20)
+    try:
+        pids = []
+        for _ in range(5):
+            assert d.check(_rec(HONEST, CHECK5), lim).status is Status.VERIFIED
+            pids.append(d._sandbox._proc.pid)
+        assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
+        # a candidate that leaves a process behind: review, and the next job gets a new
+        # sandbox
+        daemon = ("import os, time\ndef f(x):\n    if os.fork() == 0:\n        os.setsid()\n"
+                  "        time.sleep(1000)\n    return x + 3\n")
+        v = d.check(_rec(daemon, CHECK5), lim)
+        assert v.status is Status.NEEDS_REVIEW and v.reason == "tamper_suspected", v
+        before = d._sandbox._proc.pid if d._sandbox._proc is not None else None
+        assert d.check(_rec(HONEST, CHECK5), lim).status is Status.VERIFIED
+        assert d._sandbox._proc.pid != before
+    finally:
+        d.close()
