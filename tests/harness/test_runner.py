@@ -254,3 +254,16 @@ def test_expert_decisions_settle_records_until_they_change(tmp_path, write_jsonl
     _run(tmp_path, [write_jsonl(rows)], out="o3")
     v = {x["id"]: x for x in read_jsonl(tmp_path / "o3/verdicts.jsonl")}
     assert v["a"]["reason"] == "answer_mismatch"
+
+
+def test_workers_that_cannot_start_stop_the_run_with_a_harness_error(tmp_path, write_jsonl,
+                                                                    monkeypatch):
+    """Not an endless respawn loop: a few stillborn workers and the run fails (exit 3)."""
+    from synthvet.errors import HarnessError
+    from synthvet.harness.executors.local import LocalExecutor
+    from testplugins import dying_worker
+
+    monkeypatch.setattr(LocalExecutor, "target", staticmethod(dying_worker))
+    with pytest.raises(HarnessError, match="keep dying before they settle any record"):
+        _run(tmp_path, [write_jsonl(exact_rows(20))])
+    assert not (tmp_path / "out" / "verdicts.jsonl").exists()

@@ -73,3 +73,8 @@ class WrongNameDomain(_Base):
 
     def check(self, record: Record, limits: Limits) -> Verdict:
         return verified("answer_matches", "never reached")
+
+
+def dying_worker(*args: object) -> None:
+    """A worker process that exits before it is ready (as when workers cannot start)."""
+    raise SystemExit(7)

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS seen (
     domain TEXT NOT NULL,
     last_seen REAL NOT NULL,
     PRIMARY KEY (record_id, content_key, domain)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS decisions (
     n INTEGER PRIMARY KEY AUTOINCREMENT,
     content_key TEXT NOT NULL,

@@ -28,6 +28,7 @@ from ctypes import c_double
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthvet.errors import HarnessError
 from synthvet.harness.settle import Item, Out, Plan, Tally
 
 __all__ = ["LocalExecutor"]
@@ -46,6 +47,8 @@ def _worker_main(conn: Any, slot: Any, plan: Plan, sys_path: list[str]) -> None:
     from synthvet.harness.settle import Settler
 
     settler = Settler(plan, slot=slot)
+    if not _send(conn, ("ready", 0, [], None)):
+        return
     while True:
         try:
             batch = conn.recv()
@@ -91,6 +94,8 @@ class _Worker:
     batch_id: int = 0
     #: when the last batch went out or the last answer came in (to size batches)
     mark: float = 0.0
+    #: whether it ever answered (a worker that dies before that cannot start at all)
+    answered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,9 @@ class LocalExecutor:
     """Submit items, poll for settled lines; every item yields exactly one answer: an
     output line from a worker, or a :class:`Failure` the caller turns into a verdict."""
 
+    #: what each worker process runs (tests replace it to simulate workers that cannot start)
+    target = staticmethod(_worker_main)
+
     def __init__(self, plan: Plan, workers: int | None = None,
                  grace_seconds: float = 2.0) -> None:
         self.plan = plan
@@ -122,6 +130,7 @@ class LocalExecutor:
         self._failures: list[Failure] = []
         self._retries: dict[int, int] = {}
         self._avg_seconds = 0.0005
+        self._stillborn = 0
         self.replaced = 0
         for _ in range(self.size):
             self._workers.append(self._spawn())
@@ -129,8 +138,8 @@ class LocalExecutor:
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
         slot = self._ctx.RawArray(c_double, 3)
-        proc = self._ctx.Process(target=_worker_main, args=(child, slot, self.plan,
-                                                             list(sys.path)), daemon=True)
+        proc = self._ctx.Process(target=self.target, args=(child, slot, self.plan,
+                                                            list(sys.path)), daemon=True)
         proc.start()
         child.close()
         return _Worker(proc, parent, slot)
@@ -198,6 +207,9 @@ class LocalExecutor:
 
     def _take(self, w: _Worker, message: Any) -> str:
         kind, batch_id, results, tally = message
+        w.answered = True
+        if kind == "ready":
+            return kind
         if results:
             now = time.monotonic()
             per_record = (now - w.mark) / len(results)
@@ -278,6 +290,15 @@ class LocalExecutor:
     def _replace(self, w: _Worker, culprit: int | None, why: str,
                  elapsed: float | None = None, limit: float | None = None) -> None:
         self._kill(w)
+        if why != "recycled" and not w.answered:
+            # died before it was ready to settle anything: workers cannot start here
+            self._stillborn += 1
+            if self._stillborn > 2 * self.size + 2:
+                raise HarnessError(
+                    f"worker processes keep dying before they settle any record ({why}); "
+                    "see the error they printed above")
+        else:
+            self._stillborn = 0
         if culprit is not None and culprit in w.in_flight:
             item = w.in_flight.pop(culprit)
             if why == "timeout":
