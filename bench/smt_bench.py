@@ -334,7 +334,9 @@ depend on what a shared context saw before (see
 `tests/smt/test_corpus.py::test_found_models_do_not_depend_on_history`); cvc5 gets a fresh
 solver per call for the same reason. In the sequential rows the bench process and the
 solver process take turns (the solver process makes the next z3 context while the bench
-process reads a reply), so they use about one core between them. With {CLI_WORKERS} workers the slowest problem keeps one worker
+process reads a reply), so they use about one core between them. The inline row runs the solvers in the bench
+process itself, after the anchor and the floor, so it also pays for what they left there
+(z3's main context holds the whole corpus). With {CLI_WORKERS} workers the slowest problem keeps one worker
 busy while the other takes the rest. The anchor and the floor share z3's main context
 across problems and passes; once the corpus has been through it, declarations left in it
 make a few problems fail to parse there ({anchor_errors} in the anchor's median pass,
