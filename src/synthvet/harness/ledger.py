@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from synthvet.errors import HarnessError
 from synthvet.model import Verdict, dump_json
@@ -101,6 +104,9 @@ class Ledger:
                 self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise HarnessError(f"cannot open the ledger at {str(self.path)!r}: {exc}") from exc
+        self._writer: threading.Thread | None = None
+        self._writer_error: HarnessError | None = None
+        self._queue: queue.Queue[tuple[list[Any], list[Any]] | None] = queue.Queue()
         self._pending: list[tuple[str, str, str, str, float]] = []
         self._pending_seen: list[tuple[str, str, str, float]] = []
         self._last_commit = time.monotonic()
@@ -145,26 +151,70 @@ class Ledger:
                 or time.monotonic() - self._last_commit >= every)
 
     def flush(self) -> None:
-        """Commit queued verdicts in one transaction."""
+        """Commit queued verdicts in one transaction (in the background writer when there
+        is one: this process goes on serving workers while SQLite writes)."""
         if not self._pending and not self._pending_seen:
             self._last_commit = time.monotonic()
             return
+        rows, seen = self._pending, self._pending_seen
+        self._pending, self._pending_seen = [], []
+        self._last_commit = time.monotonic()
+        if self._writer is None:
+            self._write(self._db, rows, seen)
+            return
+        self._raise_writer_error()
+        self._queue.put((rows, seen))
+
+    def _write(self, db: sqlite3.Connection, rows: list[tuple[str, str, str, str, float]],
+               seen: list[tuple[str, str, str, float]]) -> None:
         try:
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?)", self._pending)
-            self._db.executemany(
-                "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)", self._pending_seen)
-            self._db.execute("COMMIT")
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)", seen)
+            db.execute("COMMIT")
         except sqlite3.Error as exc:
             try:
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
             raise HarnessError(f"cannot write the ledger {str(self.path)!r}: {exc}") from exc
-        self._pending.clear()
-        self._pending_seen.clear()
-        self._last_commit = time.monotonic()
+
+    def start_writer(self) -> None:
+        """Write committed batches from a thread of their own (SQLite releases the GIL
+        while it works). Errors surface at the next :meth:`flush` or at :meth:`close`."""
+        if self._writer is not None:
+            return
+        self._queue = queue.Queue(maxsize=8)  # bounded: memory stays flat if SQLite lags
+        self._writer = threading.Thread(target=self._write_loop, name="synthvet-ledger",
+                                        daemon=True)
+        self._writer.start()
+
+    def _write_loop(self) -> None:
+        db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+        try:
+            db.execute("PRAGMA synchronous=NORMAL")
+            while True:
+                job = self._queue.get()
+                if job is None:
+                    return
+                if self._writer_error is None:
+                    try:
+                        self._write(db, *job)
+                    except HarnessError as exc:
+                        self._writer_error = exc
+        finally:
+            db.close()
+
+    def _raise_writer_error(self) -> None:
+        if self._writer_error is not None:
+            raise self._writer_error
+
+    def _stop_writer(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
+            self._raise_writer_error()
 
     # -- expert decisions -----------------------------------------------------------------
     def add_decision(self, content_key: str, domain: str, record_id: str, decision: str,
@@ -219,7 +269,10 @@ class Ledger:
         try:
             self.flush()
         finally:
-            self._db.close()
+            try:
+                self._stop_writer()
+            finally:
+                self._db.close()
 
     def __enter__(self) -> Ledger:
         return self

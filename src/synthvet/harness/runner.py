@@ -107,6 +107,8 @@ class _Run:
         self.folder = RunFolder(opts.out)
         ledger_path = opts.ledger or self.config.ledger_path
         self.ledger = Ledger(ledger_path) if opts.use_ledger else None
+        if self.ledger is not None:
+            self.ledger.start_writer()
         self.plan = _plan(registry, self.config,
                           str(self.ledger.path) if self.ledger is not None else None)
         #: settles, in this process, only the records whose worker hung or died

@@ -36,6 +36,7 @@ __all__ = ["LocalExecutor"]
 _TARGET_BATCH_SECONDS = 0.05
 _MAX_BATCH = 256
 _FLUSH_SECONDS = 0.05
+_BATCHES_PER_WORKER = 2
 
 
 def _worker_main(conn: Any, slot: Any, plan: Plan, sys_path: list[str]) -> None:
@@ -89,8 +90,9 @@ class _Worker:
     conn: Any
     slot: Any
     in_flight: dict[int, Item] = field(default_factory=dict)
-    #: messages carry the batch they answer, so a late "done" from the previous batch is
-    #: never taken for the end of the current one
+    #: batches sent and not yet done, by id (messages carry the batch they answer, so the
+    #: end of one batch is never taken for the end of the next)
+    batches: dict[int, list[int]] = field(default_factory=dict)
     batch_id: int = 0
     #: when the last batch went out or the last answer came in (to size batches)
     mark: float = 0.0
@@ -192,18 +194,23 @@ class LocalExecutor:
         return max(1, min(_MAX_BATCH, by_time, spread))
 
     def _dispatch(self) -> None:
-        for w in self._workers:
-            if w.in_flight or not self._queue:
-                continue
-            n = self._batch_size()
-            batch = [self._queue.popleft() for _ in range(min(n, len(self._queue)))]
-            w.in_flight = {item[0]: item for item in batch}
-            w.batch_id += 1
-            w.mark = time.monotonic()
-            try:
-                w.conn.send((w.batch_id, batch))
-            except OSError:
-                self._replace(w, culprit=None, why="could not send work to the worker")
+        # Two batches per worker: the second waits in its pipe, so a worker never idles
+        # while this process is busy writing.
+        for w in list(self._workers):
+            while len(w.batches) < _BATCHES_PER_WORKER and self._queue:
+                n = self._batch_size()
+                batch = [self._queue.popleft() for _ in range(min(n, len(self._queue)))]
+                if not w.in_flight:
+                    w.mark = time.monotonic()
+                for item in batch:
+                    w.in_flight[item[0]] = item
+                w.batch_id += 1
+                w.batches[w.batch_id] = [item[0] for item in batch]
+                try:
+                    w.conn.send((w.batch_id, batch))
+                except OSError:
+                    self._replace(w, culprit=None, why="could not send work to the worker")
+                    break
 
     def _take(self, w: _Worker, message: Any) -> str:
         kind, batch_id, results, tally = message
@@ -219,20 +226,27 @@ class LocalExecutor:
                 if w.in_flight.pop(result[0], None) is not None:
                     self._ready.append(result)
         self._tallies.append(tally)
-        return kind if batch_id == w.batch_id else "stale"
+        if kind == "done":
+            # The worker ended this batch: anything of it still unanswered goes back.
+            unanswered = [s for s in w.batches.pop(batch_id, []) if s in w.in_flight]
+            if unanswered:
+                self._requeue(w, "the worker ended its batch without answering every record",
+                              only=unanswered)
+        return kind
 
     def _receive(self, w: _Worker) -> None:
-        try:
-            message = w.conn.recv()
-        except (EOFError, OSError):
-            self._replace(w, culprit=self._current(w), why=self._death_cause(w))
-            return
-        kind = self._take(w, message)
-        if kind == "recycle":
-            self._replace(w, culprit=None, why="recycled")
-        elif kind == "done" and w.in_flight:
-            # The worker finished its batch yet some records are unanswered: requeue them.
-            self._requeue(w, "the worker ended its batch without answering every record")
+        """Take every message the worker has sent so far."""
+        while True:
+            try:
+                message = w.conn.recv()
+            except (EOFError, OSError):
+                self._replace(w, culprit=self._current(w), why=self._death_cause(w))
+                return
+            if self._take(w, message) == "recycle":
+                self._replace(w, culprit=None, why="recycled")
+                return
+            if not w.conn.poll(0):
+                return
 
     def _current(self, w: _Worker) -> int | None:
         seq, started = int(w.slot[0]), float(w.slot[1])
@@ -276,8 +290,12 @@ class LocalExecutor:
             pass
         w.process.join(timeout=2.0)
 
-    def _requeue(self, w: _Worker, why: str = "") -> None:
-        for seq, item in w.in_flight.items():
+    def _requeue(self, w: _Worker, why: str = "", only: list[int] | None = None) -> None:
+        """Put a worker's unanswered records (all, or ``only`` these) back in the queue;
+        a record that keeps coming back gets a ``harness_error`` instead."""
+        seqs = list(w.in_flight) if only is None else only
+        for seq in reversed(seqs):
+            item = w.in_flight.pop(seq)
             self._retries[seq] = self._retries.get(seq, 0) + 1
             if self._retries[seq] > 2:
                 self._failures.append(Failure(
@@ -285,7 +303,8 @@ class LocalExecutor:
                     {"retries": self._retries[seq], "last_failure": why}, 0.0))
             else:
                 self._queue.appendleft(item)
-        w.in_flight = {}
+        if only is None:
+            w.batches.clear()
 
     def _replace(self, w: _Worker, culprit: int | None, why: str,
                  elapsed: float | None = None, limit: float | None = None) -> None:
