@@ -1,15 +1,16 @@
 """synthvet's smt domain over the cvc5 regression corpus vs a bare z3 loop, same run.
 
 Anchor: a loop that only parses each problem with z3 and calls ``check()`` once (one
-shared context, no model check, no second solver). Floor: the anchor plus, for each
-problem z3 finds unsat, a fresh cvc5 solver (synthvet's pinned options) that reads the
-problem and calls ``checkSat`` once: what confirming unsat answers with a second solver
-costs at the least. synthvet: ``SmtDomain.check`` on each record with its true claim and
-no model, as shipped, one record after another: a fresh z3 context per record, the
-problem solved, a found model checked by evaluation (and by cvc5), an unsat answer
-confirmed by cvc5, all through the killable solver process. Also measured: synthvet
-without the cvc5 model cross-check, with z3 alone, with the solvers in-process, and
-``python -m synthvet run`` on the corpus as a user runs it (2 workers, start-up included).
+context per pass shared by its problems, no model check, no second solver). Floor: the
+anchor plus, for each problem z3 finds unsat, a fresh cvc5 solver (synthvet's pinned
+options) that reads the problem and calls ``checkSat`` once: what confirming unsat
+answers with a second solver costs at the least. synthvet: ``SmtDomain.check`` on each
+record with its true claim and no model, as shipped, one record after another: a fresh z3
+context per record, the problem solved, a found model checked by evaluation (and by
+cvc5), an unsat answer confirmed by cvc5, all through the killable solver process. Also
+measured: synthvet without the cvc5 model cross-check, with z3 alone, with the solvers
+in-process, and ``python -m synthvet run`` on the corpus as a user runs it (2 workers,
+start-up included).
 
 Run: ``python bench/smt_bench.py [--repeats N] [--no-write]``. Writes the ``smt`` section
 of docs/BENCHMARKS.md unless ``--no-write``.
@@ -57,14 +58,15 @@ def bare_loop(rows: list[dict[str, Any]]) -> Run:
 
     times: list[float] = []
     answers: Counter[str] = Counter()
+    ctx = z3.Context()  # one per pass, shared by its problems: nothing left from other passes
     cpu = time.process_time()
     for r in rows:
         t = time.perf_counter()
-        s = z3.Solver()
+        s = z3.Solver(ctx=ctx)
         s.set("timeout", 20000)
         try:
             # only the script's own set-option lines are dropped (z3 rejects some)
-            s.add(z3.parse_smt2_string(_OPTION.sub("", r["smtlib"])))
+            s.add(z3.parse_smt2_string(_OPTION.sub("", r["smtlib"]), ctx=ctx))
             answers[str(s.check())] += 1
         except z3.Z3Exception:
             answers["parse_error"] += 1
@@ -104,14 +106,15 @@ def floor_loop(rows: list[dict[str, Any]]) -> Run:
 
     times: list[float] = []
     answers: Counter[str] = Counter()
+    ctx = z3.Context()  # as in the anchor
     cpu = time.process_time()
     for r in rows:
         t = time.perf_counter()
-        s = z3.Solver()
+        s = z3.Solver(ctx=ctx)
         s.set("timeout", 20000)
         text = _OPTION.sub("", r["smtlib"])
         try:
-            s.add(z3.parse_smt2_string(text))
+            s.add(z3.parse_smt2_string(text, ctx=ctx))
             answer = str(s.check())
         except z3.Z3Exception:
             answer = "parse_error"
@@ -267,7 +270,10 @@ def report(rows: list[dict[str, Any]], configs: list[tuple[str, Callable[[], Run
     own = (f"{cpu_over:+.2f}s over the floor, {cpu_over / len(rows) * 1000:+.1f} ms per record"
            if cpu_over > 0 else f"{cpu_over:+.2f}s against the floor: no overhead measurable "
            "above the noise in this run")
-    anchor_errors = a["outcomes"].get("parse_error", 0)
+    errors = a["outcomes"].get("parse_error", 0), f["outcomes"].get("parse_error", 0)
+    parse_note = (f" z3 could not read {errors[0]} problem(s) in the anchor's median pass and "
+                  f"{errors[1]} in the floor's (which then skips cvc5 for them): both are that "
+                  "much cheaper." if any(errors) else "")
     close_note = ("; this is close to the line (or wall and CPU disagree), and with the "
                   "noise of a shared machine another run may fall on the other side of it"
                   if close else "")
@@ -280,7 +286,8 @@ claim and no model. Totals are medians of {repeats} rounds (seconds; each round 
 configuration once, so the load of the shared machine falls on all alike); per-record
 medians come from the median round. Compare the ratios, not the absolute times.
 
-* **anchor**: one process parses each problem with z3 (one shared context) and calls
+* **anchor**: one process parses each problem with z3 (one context per pass, shared by
+  all its problems) and calls
   `check()` once; no model check, no second solver.
 * **floor**: the anchor, plus, for each of the {n_unsat} problems z3 finds unsat, a fresh
   `cvc5.Solver` with synthvet's pinned options (`seed` 0, `sat-random-seed` 0, the script's
@@ -334,14 +341,9 @@ depend on what a shared context saw before (see
 `tests/smt/test_corpus.py::test_found_models_do_not_depend_on_history`); cvc5 gets a fresh
 solver per call for the same reason. In the sequential rows the bench process and the
 solver process take turns (the solver process makes the next z3 context while the bench
-process reads a reply), so they use about one core between them. The inline row runs the solvers in the bench
-process itself, after the anchor and the floor, so it also pays for what they left there
-(z3's main context holds the whole corpus). With {CLI_WORKERS} workers the slowest problem keeps one worker
-busy while the other takes the rest. The anchor and the floor share z3's main context
-across problems and passes; once the corpus has been through it, declarations left in it
-make a few problems fail to parse there ({anchor_errors} in the anchor's median pass,
-{f["outcomes"].get("parse_error", 0)} in the floor's, which then skips cvc5 for them), which
-makes both slightly cheaper than a clean pass.
+process reads a reply), so they use about one core between them. The inline row runs the
+solvers in the bench process itself, after the other loops. With {CLI_WORKERS} workers the
+slowest problem keeps one worker busy while the other takes the rest.{parse_note}
 """
 
 
