@@ -98,6 +98,13 @@ def test_renamed_id_keeps_cached_verdict(tmp_path, write_jsonl):
                                         "reference": "1"}])], out="o2")
     v = read_jsonl(tmp_path / "o2/verdicts.jsonl")[0]
     assert res.stats.cached == 1 and v["id"] == "b"
+    # the new id is recorded although its verdict came from the ledger, so an expert's
+    # decision imported by id finds it; the old id still maps to the same content
+    from synthvet.harness.ledger import Ledger
+
+    with Ledger(tmp_path / "ledger.sqlite") as led:
+        assert led.keys_for_id("b") == [(v["content_key"], "exact")]
+        assert led.keys_for_id("a") == [(v["content_key"], "exact")]
 
 
 def test_field_mapping_and_default_domain(tmp_path, write_jsonl):

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS seen (
     record_id TEXT NOT NULL,
     content_key TEXT NOT NULL,
     domain TEXT NOT NULL,
-    last_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,  -- a run that served the record from the ledger keeps it
     PRIMARY KEY (record_id, content_key, domain)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS decisions (
@@ -257,6 +257,20 @@ class Ledger:
             row = self._db.execute("SELECT 1 FROM decisions LIMIT 1").fetchone()
             self._has_decisions = row is not None
         return self._has_decisions
+
+    def seen_already(self, triples: Sequence[tuple[str, str, str]]
+                     ) -> set[tuple[str, str, str]]:
+        """Which (record id, content key, domain) triples a run has recorded before."""
+        found: set[tuple[str, str, str]] = set()
+        for i in range(0, len(triples), 300):
+            chunk = triples[i:i + 300]
+            marks = ",".join(["(?,?,?)"] * len(chunk))
+            rows = self._db.execute(
+                "SELECT record_id, content_key, domain FROM seen WHERE "
+                f"(record_id, content_key, domain) IN (VALUES {marks})",
+                [x for t in chunk for x in t]).fetchall()
+            found.update((r[0], r[1], r[2]) for r in rows)
+        return found
 
     def keys_for_id(self, record_id: str) -> list[tuple[str, str]]:
         rows = self._db.execute(

@@ -169,10 +169,15 @@ class Settler:
         todo = [p for p in pending if isinstance(p, _Pending)]
         decisions: dict[str, list[Decision]] = {}
         cached: dict[str, Verdict] = {}
+        seen: set[tuple[str, str, str]] = set()
         ledger = self._reader()
         if ledger is not None and todo:
             decisions = ledger.decisions_for_many(p.record.content_key for p in todo)
             cached = ledger.lookup([p.key for p in todo])
+            # a record served from the ledger was usually seen under this id before: its
+            # `seen` row need not be written again
+            seen = ledger.seen_already([(p.record.id, p.record.content_key, p.record.domain)
+                                        for p in todo if p.key in cached])
         for p in pending:
             if not isinstance(p, _Pending):
                 yield p
@@ -193,7 +198,8 @@ class Settler:
             elif p.key in cached:
                 yield self._finish(p.item, p.obj, record,
                                    cached[p.key].stamped(id=record.id, cached=True),
-                                   machine=True)
+                                   machine=True,
+                                   seen=(record.id, record.content_key, record.domain) in seen)
             else:
                 yield self._finish(p.item, p.obj, record, self._check(p), machine=True,
                                    key=p.key)
@@ -299,7 +305,7 @@ class Settler:
         return verdict
 
     def _finish(self, item: Item, obj: Any, record: Record | None, verdict: Verdict, *,
-                machine: bool, key: str = "") -> Out:
+                machine: bool, key: str = "", seen: bool = False) -> Out:
         """The record's output lines; counts it. With ``key``, ``verdict`` is a fresh
         check's and goes into the ledger (before policy, which is applied on every run)."""
         seq, source, line, text = item[0], item[1], item[2], item[3]
@@ -335,6 +341,6 @@ class Settler:
             row["_n"] = seq
             # the record as review/rejected.jsonl hold it (without the note)
             tally.kept.keep(row, original=obj if isinstance(obj, dict) else {"_raw": text})
-        if record is not None and record.domain:
+        if record is not None and record.domain and not seen:
             tally.seen_rows.append((record.id, ckey, record.domain, time.time()))
         return (seq, status, verdict_text, split_line(verdict, source, line, text, obj))
