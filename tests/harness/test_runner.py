@@ -274,3 +274,39 @@ def test_workers_that_cannot_start_stop_the_run_with_a_harness_error(tmp_path, w
     with pytest.raises(HarnessError, match="keep dying before they settle any record"):
         _run(tmp_path, [write_jsonl(exact_rows(20))])
     assert not (tmp_path / "out" / "verdicts.jsonl").exists()
+
+
+
+def test_only_the_batch_a_worker_was_on_counts_retries_when_no_culprit_is_known():
+    """A worker holds two batches (one being settled, one waiting in its pipe). When it
+    dies with no culprit, only the first batch counts a retry (three and a record is a
+    harness_error); the waiting batch and, when a culprit is known, everyone else go
+    back to the queue unblamed."""
+    import collections
+
+    from synthvet.harness.executors.local import LocalExecutor, _Worker
+
+    def fresh() -> LocalExecutor:
+        ex = LocalExecutor.__new__(LocalExecutor)  # the bookkeeping only: no processes
+        ex._queue, ex._retries, ex._failures = collections.deque(), {}, []
+        return ex
+
+    items = {i: (i, "in.jsonl", i + 1, "{}", None, None) for i in range(8)}
+
+    def worker() -> _Worker:
+        return _Worker(None, None, None, in_flight=dict(items),
+                       batches={1: [0, 1, 2, 3], 2: [4, 5, 6, 7]})
+
+    ex = fresh()
+    for _ in range(3):
+        ex._queue.clear()
+        ex._requeue(worker(), "the worker process was killed by SIGKILL", blame=True)
+    assert sorted(f.item[0] for f in ex._failures) == [0, 1, 2, 3]
+    assert all(f.reason == "harness_error" for f in ex._failures)
+    assert [item[0] for item in ex._queue] == [4, 5, 6, 7]  # in order, at the front
+    assert not any(ex._retries.get(i) for i in range(4, 8))
+
+    ex = fresh()
+    for _ in range(5):
+        ex._requeue(worker(), "timeout", blame=False)
+    assert not ex._failures and not ex._retries

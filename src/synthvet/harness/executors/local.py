@@ -290,12 +290,21 @@ class LocalExecutor:
             pass
         w.process.join(timeout=2.0)
 
-    def _requeue(self, w: _Worker, why: str = "", only: list[int] | None = None) -> None:
-        """Put a worker's unanswered records (all, or ``only`` these) back in the queue;
-        a record that keeps coming back gets a ``harness_error`` instead."""
+    def _requeue(self, w: _Worker, why: str = "", only: list[int] | None = None,
+                 blame: bool = True) -> None:
+        """Put a worker's unanswered records (all, or ``only`` these) back in the queue.
+
+        With ``blame`` (nobody else was found at fault), the records of the batch the
+        worker was on count a retry, and one that keeps coming back gets a
+        ``harness_error`` instead; records still waiting in its pipe never count one.
+        """
         seqs = list(w.in_flight) if only is None else only
+        current = set(w.batches[min(w.batches)]) if w.batches and only is None else set(seqs)
         for seq in reversed(seqs):
             item = w.in_flight.pop(seq)
+            if not blame or seq not in current:
+                self._queue.appendleft(item)
+                continue
             self._retries[seq] = self._retries.get(seq, 0) + 1
             if self._retries[seq] > 2:
                 self._failures.append(Failure(
@@ -332,7 +341,7 @@ class LocalExecutor:
                     item, "harness_error", f"{why} while checking this record; worker replaced",
                     {"limit_hit": "memory_or_crash"}, 0.0)
             self._failures.append(failure)
-        self._requeue(w, why)
+        self._requeue(w, why, blame=culprit is None and why != "recycled")
         w.conn.close()
         idx = self._workers.index(w)
         self._workers[idx] = self._spawn()
