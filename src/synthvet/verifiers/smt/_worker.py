@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import queue
 import re
 import sys
+import threading
 import time
 from fractions import Fraction
 from typing import Any
@@ -616,14 +618,15 @@ def _serve() -> None:
     import z3
 
     pin_seeds()
-    # The next request's z3 context is made here, after the reply is written (while the
-    # parent reads it) and after the used context is freed: no other context is alive when
-    # it is made or used. z3's choices on some problems (non-linear ones) follow process
-    # state that another live context changes (the heap layout, most likely). Made here
-    # rather than ahead on a helper thread, it costs less CPU (no thread handoffs, warm
-    # memory just freed) and, over the cvc5 corpus, less wall time too: on small problems
-    # the solving thread used to wait for the helper.
-    ctx: Any = z3.Context()
+    # Creating a z3 context costs about as much as solving a small problem; a helper
+    # thread makes the next ones while this one works (ctypes drops the GIL meanwhile).
+    ready: queue.Queue[Any] = queue.Queue(maxsize=1)
+
+    def make() -> None:
+        while True:
+            ready.put(z3.Context())
+
+    threading.Thread(target=make, name="z3-contexts", daemon=True).start()
     while True:
         line = sys.stdin.readline()
         if not line:
@@ -635,14 +638,10 @@ def _serve() -> None:
             if req.get("op") == "ping":
                 res: Result = {"outcome": "pong"}
             else:
-                fresh, ctx = ctx, None
-                res = check_claim(req, fresh)
+                res = check_claim(req, ready.get())
         except Exception as exc:  # noqa: BLE001 - reported to the parent: a review
             res = inconclusive("solver_crash", f"{type(exc).__name__}: {exc}")
-        fresh = None  # the used context (and everything made in it) is freed here
         proto.write(json.dumps(res, default=str) + "\n")
-        if ctx is None:
-            ctx = z3.Context()
 
 
 if __name__ == "__main__":
