@@ -178,8 +178,11 @@ def test_uniqueness_claims_follow_ground_truth(
 
 def test_found_models_do_not_depend_on_history(domain: SmtDomain) -> None:
     """A fresh z3 context per record: the model found for a problem is the same whether
-    the solver process is new or has solved other problems before, in any order."""
-    rows = [r for r in _corpus() if r["status"] == "sat"][:40]
+    the solver process is new or has solved other problems before, in any order. The
+    non-linear problems are included: z3's models for some of them depend on process
+    state beyond the context (whether another context is alive while they are solved)."""
+    sat = [r for r in _corpus() if r["status"] == "sat"]
+    rows = sat[:40] + [r for r in sat[40:] if "/nl/" in r["source"]]
     first = [_check(domain, r["smtlib"], "sat").evidence.get("model") for r in rows]
     other = SmtDomain()
     try:
