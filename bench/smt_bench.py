@@ -326,9 +326,9 @@ Where the time goes, in CPU seconds (less disturbed by the other jobs than wall 
 anchor {a["cpu"]:.2f}; the floor {f["cpu"]:.2f} ({f["cpu"] - a["cpu"]:+.2f}: cvc5's own work
 confirming z3's unsat answers); synthvet sequential {s["cpu"]:.2f} ({own}). The floor is
 {floor_x:.2f}x the anchor in wall time and {floor_cpu:.2f}x in CPU: {reach}. synthvet's own
-cost beyond the floor is a fresh z3 context per record (about 2 ms of CPU each, mostly
-inside z3's context constructor; the solver process makes it just after each reply, while
-the parent reads it), the found models checked by evaluation and again by cvc5 (the row
+cost beyond the floor is a fresh z3 context per record (about 2-3 ms of CPU each, mostly
+inside z3's context constructor; a helper thread in the solver process makes the next one
+while a record is solved), the found models checked by evaluation and again by cvc5 (the row
 without the model cross-check shows what the cvc5 part costs), the script reader, JSON and
 the pipe. The slowest problem is `{rows[slow]["source"]}` ({s["per"][slow]:.2f}s in synthvet,
 {f["per"][slow]:.2f}s in the floor, {a["per"][slow]:.3f}s in the anchor): cvc5 with default
@@ -339,9 +339,9 @@ in wall time, synthvet sequential is {_x(rest(s), rest(a))} the anchor and
 Notes. The fresh z3 context per record is kept because z3's search and the models it finds
 depend on what a shared context saw before (see
 `tests/smt/test_corpus.py::test_found_models_do_not_depend_on_history`); cvc5 gets a fresh
-solver per call for the same reason. In the sequential rows the bench process and the
-solver process take turns (the solver process makes the next z3 context while the bench
-process reads a reply), so they use about one core between them. The inline row runs the
+solver per call for the same reason. The helper thread that makes z3 contexts ahead means
+the "sequential" synthvet rows use part of a second core when one is free: their CPU
+column counts that thread, so CPU is the strict per-core comparison. The inline row runs the
 solvers in the bench process itself, after the other loops. With {CLI_WORKERS} workers the
 slowest problem keeps one worker busy while the other takes the rest.{parse_note}
 """
