@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from synthvet.errors import InputError
 
-__all__ = ["InputItem", "InputSet", "open_inputs"]
+__all__ = ["InputItem", "InputSet"]
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
 TABLE_SUFFIXES = (".parquet", ".arrow")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from synthvet.errors import HarnessError
-from synthvet.model import Verdict, dump_json
+from synthvet.model import Verdict
 
 __all__ = ["Ledger", "Decision", "verdict_key", "TRANSIENT_REASONS"]
 
@@ -128,21 +128,11 @@ class Ledger:
                 found[key] = Verdict.from_dict(json.loads(text))
         return found
 
-    def store(self, key: str, content_key: str, verdict: Verdict) -> None:
-        """Queue a settled verdict; written at the next :meth:`flush`."""
-        if verdict.reason in TRANSIENT_REASONS:
-            return
-        body = verdict.to_dict()
-        body.pop("id", None)
-        body["cached"] = False
-        self._pending.append((key, content_key, verdict.domain, dump_json(body), time.time()))
-
-    def saw(self, record_id: str, content_key: str, domain: str) -> None:
-        self._pending_seen.append((record_id, content_key, domain, time.time()))
-
     def add_rows(self, verdicts: Iterable[tuple[str, str, str, str, float]],
                  seen: Iterable[tuple[str, str, str, float]]) -> None:
-        """Queue rows made elsewhere (a worker's :meth:`store`/:meth:`saw` equivalents)."""
+        """Queue verdict rows (key, content key, domain, verdict JSON, time) and seen rows
+        (id, content key, domain, time), as workers make them; written at :meth:`flush`.
+        Transient verdicts never get here (see ``TRANSIENT_REASONS``)."""
         self._pending.extend(verdicts)
         self._pending_seen.extend(seen)
 

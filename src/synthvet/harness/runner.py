@@ -31,8 +31,15 @@ from synthvet.harness.inputs import InputSet
 from synthvet.harness.ledger import Ledger
 from synthvet.harness.policy import Policy
 from synthvet.harness.runfolder import RunFolder
-from synthvet.harness.settle import (HARNESS_VERIFIER, Item, Out, Plan, Settler, Tally,
-                                     settle_by_experts)
+from synthvet.harness.settle import (
+    HARNESS_VERIFIER,
+    Item,
+    Out,
+    Plan,
+    Settler,
+    Tally,
+    settle_by_experts,
+)
 from synthvet.harness.stats import Stats
 from synthvet.harness.work import DomainSpec
 from synthvet.model import Verdict, content_hash, needs_review

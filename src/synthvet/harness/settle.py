@@ -30,8 +30,7 @@ from synthvet.harness.policy import Policy
 from synthvet.harness.records import map_fields, to_record
 from synthvet.harness.stats import CountKey, count_key
 from synthvet.harness.work import DomainSpec, Task, Worksite
-from synthvet.model import (Limits, Record, Status, Verdict, content_hash, dump_json,
-                            needs_review)
+from synthvet.model import Limits, Record, Status, Verdict, content_hash, dump_json, needs_review
 from synthvet.model import refuted as _refuted
 from synthvet.model import verified as _verified
 
@@ -249,7 +248,7 @@ class Settler:
         return found
 
     def _prepare(self, item: Item) -> _Pending | Out:
-        seq, source, line, text, obj, error = item
+        _, source, line, text, obj, error = item
         if error is None and obj is None:
             try:
                 obj = json.loads(text)  # type: ignore[arg-type]
