@@ -173,9 +173,9 @@ def battery(sentinel: Path, secret_file: Path, port: int) -> list[dict]:
     return recs
 
 
-def _outer_argv() -> list[str]:
-    base = [sys.executable, str(HERE / "_battery.py"), json.dumps({"timeout": 2.0,
-                                                                     "mutants": 0})]
+def _outer_argv(literal: bool) -> list[str]:
+    base = [sys.executable, str(HERE / "_battery.py"),
+            json.dumps({"timeout": 2.0, "mutants": 0, "literal_tests": literal})]
     if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("mount"):
         script = ("mount --bind /work /work 2>/dev/null && mount -o remount,bind,ro /work "
                   "/work 2>/dev/null; exec \"$@\"") if os.path.isdir("/work") else 'exec "$@"'
@@ -208,7 +208,10 @@ def _sandbox_uid_processes() -> list[str]:
 
 
 @pytest.mark.slow
-def test_hostile_battery(tmp_path: Path) -> None:
+@pytest.mark.parametrize("literal", [True, False], ids=["literal-tests", "test-runner"])
+def test_hostile_battery(tmp_path: Path, literal: bool) -> None:
+    """Twice: with literal asserts checked on the trusted side (no test runner in the
+    sandbox), and with every test run as code by the sandboxed runner."""
     from synthvet.verifiers.sandbox import probe
 
     if not probe()["available"]:
@@ -239,7 +242,7 @@ def test_hostile_battery(tmp_path: Path) -> None:
     env = {**os.environ, "SYNTHVET_SECRET": SECRET,
            "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     before = _sandbox_uid_processes()
-    proc = subprocess.run(_outer_argv(), input="".join(json.dumps(r) + "\n" for r in recs),
+    proc = subprocess.run(_outer_argv(literal), input="".join(json.dumps(r) + "\n" for r in recs),
                           capture_output=True, text=True, env=env, timeout=600, check=False)
     server.close()
     verdicts = {}
@@ -277,4 +280,6 @@ def test_hostile_battery(tmp_path: Path) -> None:
     assert not extra, f"sandbox processes outlived the run: {sorted(extra)[:3]}"
     # evidence names what hit
     assert verdicts["infinite_loop"]["evidence"].get("limit")
+    # the path under test is the one that ran
+    assert ("literal_tests" in verdicts["honest_after_all"]["evidence"]) is literal
     assert verdicts["daemon"]["evidence"].get("leftover_processes", 0) >= 1

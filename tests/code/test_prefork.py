@@ -109,17 +109,21 @@ def test_runner_and_host_are_fresh_per_record(domain: CodeDomain) -> None:
 
 
 def test_only_the_jobs_own_processes_run_during_it(domain: CodeDomain) -> None:
-    """The next job's runner and host are forked after this job is cleaned up, not while
-    it runs: a candidate sees the sandbox's init, the zygote, its runner and itself."""
+    """The next job's host is forked after this job is cleaned up, not while it runs: a
+    candidate sees the sandbox's init, the zygote, its test runner and itself; with
+    literal tests (checked on the trusted side) there is no test runner."""
     sol = ("import os\ndef f(x):\n    n = 0\n    for p in os.listdir('/proc'):\n"
            "        if p.isdigit():\n            try:\n"
            "                st = open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[0]\n"
            "            except OSError:\n                continue\n"
            "            n += st not in ('Z', 'X')\n    return n\n")
-    tests = "def check(candidate):\n    assert candidate(0) == 4\n"
+    literal = "def check(candidate):\n    assert candidate(0) == 3\n"
+    code = "def check(candidate):\n    x = 0\n    assert candidate(x) == 4\n"
     for _ in range(3):
-        v = domain.check(_rec(sol, tests), Limits(seconds=20))
-        assert v.status is Status.VERIFIED, v
+        for tests in (literal, code):
+            v = domain.check(_rec(sol, tests), Limits(seconds=20))
+            assert v.status is Status.VERIFIED, v
+            assert ("literal_tests" in v.evidence) == (tests is literal)
 
 
 def test_recycled_every_n_jobs_and_after_anything_odd() -> None:

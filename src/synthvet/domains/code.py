@@ -67,6 +67,7 @@ _DEFAULTS: dict[str, tuple[Any, type]] = {
     "io_float_tolerance": (-1.0, float),
     "recycle_every": (500, int),
     "max_code_chars": (200_000, int),
+    "literal_tests": (True, bool),
 }
 
 
@@ -208,8 +209,16 @@ class CodeDomain:
         plan: list[tuple[str, Any]] = []
         if tests is not None:
             tree = self._parse(tests, "tests")
-            plan.append(("tests", (tests, self._form(tree, entry),
-                                   _names_tests_take_from_solution(sol_tree, tree, entry, tests))))
+            form = self._form(tree, entry)
+            probes = None
+            if self.options["literal_tests"]:
+                from synthvet.verifiers.sandbox.probes import extract
+
+                probes = extract(tests, form, entry, {
+                    n.name for n in sol_tree.body if isinstance(n, ast.FunctionDef)}, tree)
+            plan.append(("tests", (tests, form,
+                                   _names_tests_take_from_solution(sol_tree, tree, entry, tests),
+                                   probes)))
         if io_tests is not None:
             plan.append(("io", io_tests))
         if reference is not None:
@@ -234,7 +243,8 @@ class CodeDomain:
                 return needs_review("timeout", "time budget used up before all test kinds "
                                     "ran", {**evidence, "limit": "time budget"})
             if kind == "tests":
-                verdict = self._run_tests(box, solution, arg[0], arg[1], entry, left, evidence)
+                verdict = self._run_tests(box, solution, arg[0], arg[1], entry, left, evidence,
+                                          arg[3])
                 if verdict is None and arg[2]:
                     # The tests call helpers or read constants that the solution itself
                     # defines (HumanEval/32's `poly`): the verdict trusts those.
@@ -352,7 +362,7 @@ class CodeDomain:
         status = first.get("status")
         ev = {**evidence, **{k: first[k] for k in (
             "exc_type", "message", "line", "source", "last_call", "passed_tests", "limit",
-            "kind") if k in first}}
+            "kind", "expected") if k in first}}
         ev["stdout_tail"] = _tail(first.get("stdout_tail"))
         ev["stderr_tail"] = _tail(first.get("stderr_tail"))
         if status == "pass":
@@ -437,13 +447,18 @@ class CodeDomain:
     # ------------------------------------------------------------------ test kinds
 
     def _run_tests(self, box: Any, solution: str, tests: str, form: str, entry: str | None,
-                   budget: float, evidence: dict[str, Any]) -> Verdict | None:
+                   budget: float, evidence: dict[str, Any],
+                   probes: list[dict[str, Any]] | None = None) -> Verdict | None:
         seconds = min(self.options["timeout"], budget)
-        job, muts = self._job("tests", solution, seconds,
-                              {"form": form, "tests": tests, "entry_point": entry})
+        # literal asserts are checked on this side, with no test runner in the sandbox
+        job, muts = self._job("probes" if probes else "tests", solution, seconds,
+                              {"form": form, "tests": tests, "entry_point": entry,
+                               "probes": probes})
         job["job_seconds"] = max(0.1, budget * 0.9 - 0.05)
         result = box.run(job, budget)
         evidence["form"] = form
+        if probes:
+            evidence["literal_tests"] = len(probes)
         bad = self._common(box, result, evidence)
         if bad is not None:
             return bad

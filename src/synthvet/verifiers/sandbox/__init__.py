@@ -15,7 +15,8 @@ Layers (each reported by :func:`probe` and named in verdict evidence when off):
   by the candidate, which runs as the same uid.
 * ``cgroups``: not used (not writable here); the memory limit is per process (RLIMIT_AS).
 
-The trusted side talks to the zygote over two pipes; see :mod:`._child` for the protocol.
+The trusted side talks to the zygote over a socket (jobs in; in direct jobs, candidate
+hosts' pipe ends out) and a pipe (reports and notes); see :mod:`._child`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import atexit
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -176,6 +178,7 @@ class Sandbox:
         self.start_seconds = 0.0
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._pending_end = False
+        self._ctl: socket.socket | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -184,21 +187,28 @@ class Sandbox:
         t0 = time.monotonic()
         env = dict(_ENV)
         debug = os.environ.get("SYNTHVET_SANDBOX_DEBUG")
+        # The zygote's stdin is a socket: jobs go in on it, and in a direct job the
+        # candidate hosts' pipe ends come back on it.
+        ours, theirs = socket.socketpair()
         try:
             proc = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                argv, stdin=theirs.fileno(), stdout=subprocess.PIPE,
                 stderr=None if debug else subprocess.DEVNULL, env=env,
                 start_new_session=True, close_fds=True, cwd="/",
             )
         except OSError as exc:
+            ours.close()
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
-        assert proc.stdin is not None and proc.stdout is not None
+        finally:
+            theirs.close()
+        assert proc.stdout is not None
         self._proc = proc
+        self._ctl = ours
         self._reader = FrameReader(proc.stdout.fileno())
         self._pid_owner = os.getpid()
         self._finalizer = weakref.finalize(self, _kill, proc)
         try:
-            write_frame(proc.stdin.fileno(), {"pid_namespace": True, "tmp": "/tmp"})
+            write_frame(ours.fileno(), {"pid_namespace": True, "tmp": "/tmp"})
             hello = self._reader.read(time.monotonic() + 10.0)
         except (OSError, EOFError, TimeoutError, WireError) as exc:
             self.close()
@@ -237,6 +247,9 @@ class Sandbox:
         if self._proc is not None and self._pid_owner != os.getpid():
             # inherited over fork: not ours to use or to kill
             self._proc = None
+            if self._ctl is not None:
+                self._ctl.close()  # our copy only: the owner keeps its own
+                self._ctl = None
             if self._finalizer is not None:
                 self._finalizer.detach()
         if self._alive():
@@ -250,8 +263,11 @@ class Sandbox:
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
+        ctl, self._ctl = self._ctl, None
         if proc is not None and self._pid_owner == os.getpid():
             _kill(proc)
+        if ctl is not None:
+            ctl.close()
         if self._finalizer is not None:
             self._finalizer.detach()
             self._finalizer = None
@@ -268,13 +284,18 @@ class Sandbox:
             self.ensure()
         except SandboxUnavailable as exc:
             return JobResult(False, "unavailable", str(exc))
-        proc = self._proc
-        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        if job.get("kind") == "probes":
+            from synthvet.verifiers.sandbox.direct import run_direct
+
+            return run_direct(self, job, t0, timeout)
+        proc, ctl = self._proc, self._ctl
+        assert proc is not None and ctl is not None and proc.stdout is not None
         nonce = secrets.token_hex(16)
         payload = dict(job)
         payload["nonce"] = nonce
         try:
-            _write_with_deadline(proc.stdin.fileno(), payload, t0 + timeout)
+            write_frame(ctl.fileno(), {"op": "job"})
+            _write_with_deadline(ctl.fileno(), payload, t0 + timeout)
         except (OSError, TimeoutError) as exc:
             self.close()
             return JobResult(False, "crashed", f"sandbox stopped taking jobs: {exc}",

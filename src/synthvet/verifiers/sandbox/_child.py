@@ -254,7 +254,7 @@ def _set_limits(lim):
 
 def _tail(path, chars=1200):
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError:
         return ""
     try:
@@ -431,12 +431,21 @@ def _serve_calls(reader, wfd, msg):
                 reply["limit"] = type(exc).__name__
             elif isinstance(exc, OSError) and exc.errno in _LIMIT_ERRNO:
                 reply["limit"] = _LIMIT_ERRNO[exc.errno]
+        _flush()  # what it printed reaches its output files: evidence if the tests fail
         try:
             write_frame(wfd, reply)
         except Unsupported:
             write_frame(wfd, {"ok": False, "unsupported": "unencodable"})
         except (ValueError, OverflowError) as exc:  # huge ints and the like
             write_frame(wfd, {"ok": False, "unsupported": f"unencodable: {exc}"[:200]})
+
+
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001, S110 - the candidate's streams, its problem
+            pass
 
 
 def _serve_io(reader, wfd, msg, prefix):
@@ -609,6 +618,11 @@ class _Host:
             except OSError:
                 pass
         self.kill()
+
+    def tails(self, outcome, wanted, jobdir):
+        """The ends of what the candidate printed, as evidence (read once it is dead)."""
+        outcome["stdout_tail"] = _tail(os.path.join(jobdir, self.name + ".out"), 600)
+        outcome["stderr_tail"] = _tail(os.path.join(jobdir, self.name + ".err"), 600)
 
 
 def _builtin_exception(name):
@@ -1024,6 +1038,9 @@ def _run_diff(hosts, job, jobdir, limits, deadline):
     return {"status": "ran", "pairs": pairs}
 
 
+_RUNNERS = {"tests": _run_tests, "io": _run_io, "diff": _run_diff}
+
+
 class _Blanks:
     """Blank candidate hosts: one forked ahead by Z, more on request over a socket.
 
@@ -1091,6 +1108,71 @@ def _untouched(pid):
     return state in ("S", "R", "D") and pending == 0
 
 
+def run_candidates(job, take, jobdir, started, runners, host_class=None):
+    """Run the original and then its mutants, each in a fresh candidate host from
+    ``take()``; stop once enough mutants are killed (or too few can be). Shared by J and
+    by the trusted side's direct jobs, which differ only in ``runners`` and the host."""
+    import time
+
+    host_class = host_class or _Host
+    limits = job["limits"]
+    candidates = job["candidates"]  # [{"code":..., "seconds":...}]
+    kind = job["kind"]
+    needed = job.get("mutants_needed")  # stop once this many mutants are killed
+    outcomes = []
+    killed = 0
+    orig_seconds = 0.0
+    try:
+        for i, cand in enumerate(candidates):
+            if i > 0 and needed is not None and kind in ("tests", "probes"):
+                left = len(candidates) - i
+                if killed >= needed or killed + left < needed:
+                    break
+            pid, wfd, rfd = take()
+            host = host_class(pid, wfd, rfd, f"c{i}")
+            t0 = time.monotonic()
+            seconds = float(cand["seconds"])
+            if i > 0:
+                # a mutant gets a few times what the original needed: enough to finish
+                # if it behaves the same, short enough that a looping mutant is cheap
+                lo, factor = job.get("mutant_time", (0.5, 5.0))
+                seconds = min(seconds, max(float(lo), float(factor) * orig_seconds))
+            deadline = t0 + seconds
+            cut_by_job = False
+            if job.get("job_seconds"):  # the whole job's budget: mutants never overrun it
+                job_end = started + float(job["job_seconds"])
+                if i > 0 and job_end - t0 < 0.05:
+                    break
+                cut_by_job = job_end < deadline
+                deadline = min(deadline, job_end)
+            sub = dict(job, code=cand["code"])
+            if kind == "diff":
+                pid2, w2, r2 = take()
+                ref = host_class(pid2, w2, r2, f"r{i}")
+                outcome = runners[kind]((host, ref), sub, jobdir, limits, deadline)
+                ref.close()
+            else:
+                outcome = runners[kind](host, sub, jobdir, limits, deadline, i > 0)
+            outcome["seconds"] = round(time.monotonic() - t0, 6)
+            if i > 0 and cut_by_job and outcome.get("status") == "timeout":
+                # stopped by the job's budget, not by its own limit: proves nothing
+                host.close()
+                outcomes.append({"status": "not_run", "message": "job time budget used up"})
+                break
+            if i == 0:
+                orig_seconds = outcome["seconds"]
+            elif outcome.get("status") != "pass":
+                killed += 1
+            host.close()
+            host.tails(outcome, i == 0 and outcome.get("status") != "pass", jobdir)
+            outcomes.append(outcome)
+            if i == 0 and kind != "io" and outcome.get("status") not in ("pass", "ran"):
+                break  # the original failed: mutants would tell nothing
+    except BaseException as exc:  # noqa: BLE001 - the runner itself failed: say so
+        outcomes.append({"status": "error", "message": f"runner: {type(exc).__name__}: {exc}"})
+    return outcomes
+
+
 def job_main(first_blank, sock, report_fd, jobdir, isolated):
     import signal
     import time
@@ -1119,65 +1201,8 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
             os.unlink(os.path.join(jobdir, "tests" + suffix))
         except OSError:
             pass
-    limits = job["limits"]
-    candidates = job["candidates"]  # [{"code":..., "seconds":...}]
-    kind = job["kind"]
-    needed = job.get("mutants_needed")  # stop once this many mutants are killed
-    outcomes = []
     blanks = _Blanks(first_blank, sock)
-    killed = 0
-    orig_seconds = 0.0
-    try:
-        for i, cand in enumerate(candidates):
-            if i > 0 and needed is not None and kind == "tests":
-                left = len(candidates) - i
-                if killed >= needed or killed + left < needed:
-                    break
-            pid, wfd, rfd = blanks.take()
-            host = _Host(pid, wfd, rfd, f"c{i}")
-            t0 = time.monotonic()
-            seconds = float(cand["seconds"])
-            if i > 0:
-                # a mutant gets a few times what the original needed: enough to finish
-                # if it behaves the same, short enough that a looping mutant is cheap
-                lo, factor = job.get("mutant_time", (0.5, 5.0))
-                seconds = min(seconds, max(float(lo), float(factor) * orig_seconds))
-            deadline = t0 + seconds
-            cut_by_job = False
-            if job.get("job_seconds"):  # the whole job's budget: mutants never overrun it
-                job_end = started + float(job["job_seconds"])
-                if i > 0 and job_end - t0 < 0.05:
-                    break
-                cut_by_job = job_end < deadline
-                deadline = min(deadline, job_end)
-            sub = dict(job, code=cand["code"])
-            if kind == "io":
-                outcome = _run_io(host, sub, jobdir, limits, deadline, i > 0)
-            elif kind == "diff":
-                pid2, w2, r2 = blanks.take()
-                ref = _Host(pid2, w2, r2, f"r{i}")
-                outcome = _run_diff((host, ref), sub, jobdir, limits, deadline)
-                ref.close()
-            else:
-                outcome = _run_tests(host, sub, jobdir, limits, deadline, i > 0)
-            outcome["seconds"] = round(time.monotonic() - t0, 6)
-            if i > 0 and cut_by_job and outcome.get("status") == "timeout":
-                # stopped by the job's budget, not by its own limit: proves nothing
-                host.close()
-                outcomes.append({"status": "not_run", "message": "job time budget used up"})
-                break
-            if i == 0:
-                orig_seconds = outcome["seconds"]
-            elif outcome.get("status") != "pass":
-                killed += 1
-            host.close()
-            outcome["stdout_tail"] = _tail(os.path.join(jobdir, host.name + ".out"), 600)
-            outcome["stderr_tail"] = _tail(os.path.join(jobdir, host.name + ".err"), 600)
-            outcomes.append(outcome)
-            if i == 0 and kind != "io" and outcome.get("status") not in ("pass", "ran"):
-                break  # the original failed: mutants would tell nothing
-    except BaseException as exc:  # noqa: BLE001 - the runner itself failed: say so
-        outcomes.append({"status": "error", "message": f"runner: {type(exc).__name__}: {exc}"})
+    outcomes = run_candidates(job, blanks.take, jobdir, started, _RUNNERS)
     for pid in blanks.pids:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -1272,41 +1297,30 @@ def zygote_main():
     except (ValueError, OSError):
         pass
     write_frame(out_fd, {"from": "zygote", "hello": info})
-    seq = 1
-    pair = _fork_pair(tmp, seq, out_fd, isolated)
-    while True:
-        jpid, zsock, known = pair
-        jobdir = os.path.join(tmp, f"job{seq}")
-        import socket
+    import socket
 
-        while True:  # serve J's requests for more blanks until it exits
-            try:
-                req = zsock.recv(1)
-            except OSError:
-                break
-            if not req:
-                break
-            try:
-                pid, w, r = _fork_blank()
-            except OSError:
-                break  # process limit: J sees the socket close and reports it
-            known.add(pid)
-            try:
-                socket.send_fds(zsock, [struct.pack(">I", pid)], [w, r])
-            except OSError:
-                break
-            finally:
-                os.close(w)
-                os.close(r)
-        zsock.close()
-        _, status = os.waitpid(jpid, 0)
-        leftovers = []
+    # fd 0 is a socket to the trusted side: jobs and direct requests come in on it, and
+    # in a direct job the candidate hosts' pipe ends go out on it.
+    ctl = socket.socket(fileno=os.dup(0))
+    seq = 1
+    blank = _fork_blank()  # forked ahead, holding nothing of any job
+    while True:
+        jobdir = os.path.join(tmp, f"job{seq}")
+        known = {blank[0]}
+        try:
+            mode = read_frame(0)
+        except Exception:  # noqa: BLE001 - the trusted side is gone: so are we
+            os._exit(0)
+        op = mode.get("op") if type(mode) is dict else None
+        if op == "job":
+            leftovers = _serve_job(blank, jobdir, known, out_fd, isolated, ctl)
+            if leftovers is None:
+                os._exit(0)
+        elif op == "direct":
+            leftovers = _serve_direct(blank, jobdir, known, out_fd, isolated, ctl)
+        else:
+            os._exit(0)
         if isolated:
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    p = int(entry)
-                    if p not in known and p != os.getpid() and p != 1 and p != jpid:
-                        leftovers.append(p)
             try:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
@@ -1322,44 +1336,142 @@ def zygote_main():
                 _got, _ = os.waitpid(-1, 0)
             except ChildProcessError:
                 break
-        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
-            os._exit(0)  # the trusted side closed our stdin: the sandbox is done
         clean = _wipe(jobdir)
         seq += 1
-        # Every process of the last job is dead and reaped and its folder is gone: fork the
-        # next job's runner and first blank now, so they are ready when the job arrives
-        # (the trusted side reads this note before it sends the next job). A dirty sandbox
-        # forks nothing: the trusted side recycles it on this note.
-        fresh = clean and not leftovers
-        if fresh:
-            pair = _fork_pair(tmp, seq, out_fd, isolated)
+        # Every process of the last job is dead and reaped and its folder is gone. A dirty
+        # sandbox forks nothing more: the trusted side recycles it on this note.
         try:
-            write_frame(out_fd, {"from": "zygote", "seq": seq - 1, "job_status": status,
+            write_frame(out_fd, {"from": "zygote", "seq": seq - 1,
                                  "leftovers": len(leftovers), "clean": clean})
         except OSError:
             os._exit(0)
-        if not fresh:
+        if not clean or leftovers:
             os._exit(0)
+        # the next job's first host, forked while the trusted side writes its verdict
+        blank = _fork_blank()
 
 
-def _fork_pair(tmp, seq, out_fd, isolated):
-    """Fork one job's runner J and its first blank B; J blocks reading the job."""
+def _serve_job(blank, jobdir, known, out_fd, isolated, ctl):
+    """Fork the runner J for a job it reads itself; hand it more hosts until it exits.
+    Returns the processes left besides the hosts, or None if J found no job."""
     import socket
 
-    jobdir = os.path.join(tmp, f"job{seq}")
     zsock, jsock = socket.socketpair()
-    first = _fork_blank()
     jpid = os.fork()
     if jpid == 0:
         try:
             zsock.close()
-            job_main(first, jsock, out_fd, jobdir, isolated)
+            ctl.close()
+            job_main(blank, jsock, out_fd, jobdir, isolated)
         finally:
             os._exit(4)
     jsock.close()
-    os.close(first[1])
-    os.close(first[2])
-    return jpid, zsock, {first[0]}
+    os.close(blank[1])
+    os.close(blank[2])
+    while True:  # serve J's requests for more blanks until it exits
+        try:
+            req = zsock.recv(1)
+        except OSError:
+            break
+        if not req:
+            break
+        try:
+            pid, w, r = _fork_blank()
+        except OSError:
+            break  # process limit: J sees the socket close and reports it
+        known.add(pid)
+        try:
+            socket.send_fds(zsock, [struct.pack(">I", pid)], [w, r])
+        except OSError:
+            break
+        finally:
+            os.close(w)
+            os.close(r)
+    zsock.close()
+    _, status = os.waitpid(jpid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3:
+        return None  # the trusted side closed our stdin: the sandbox is done
+    leftovers = []
+    if isolated:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                p = int(entry)
+                if p not in known and p != os.getpid() and p != 1 and p != jpid:
+                    leftovers.append(p)
+    return leftovers
+
+
+def _hand_over(ctl, blank, extra=None):
+    """Send a candidate host's pipe ends to the trusted side (a direct job)."""
+    import socket
+
+    pid, w, r = blank
+    body = json.dumps({"pid": pid, **(extra or {})}).encode()
+    try:
+        socket.send_fds(ctl, [_HDR.pack(len(body)) + body], [w, r])
+    finally:
+        os.close(w)
+        os.close(r)
+
+
+def _serve_direct(blank, jobdir, known, out_fd, isolated, ctl):
+    """A job with no test runner: the trusted side talks to the candidate hosts itself
+    (their pipe ends go to it over ``ctl``) and checks literal tests on its side. Z
+    forks hosts, kills one on request, and at the end reports what else is running and
+    what the named hosts printed. Returns the processes left besides the hosts."""
+    import signal
+
+    try:
+        os.mkdir(jobdir, 0o700)
+    except FileExistsError:
+        pass
+    tails = []
+    try:
+        _hand_over(ctl, blank, {"dir": jobdir})
+        while True:
+            req = read_frame(0)
+            op = req.get("op") if type(req) is dict else None
+            if op == "blank":
+                try:
+                    more = _fork_blank()
+                except OSError as exc:  # process limit: the trusted side reports it
+                    body = json.dumps({"error": f"cannot fork a host: {exc}"}).encode()
+                    ctl.sendall(_HDR.pack(len(body)) + body)
+                    continue
+                known.add(more[0])
+                _hand_over(ctl, more)
+            elif op == "kill" and req.get("pid") in known:
+                try:
+                    os.kill(req["pid"], signal.SIGKILL)
+                except OSError:
+                    pass
+            elif op == "end":
+                tails = [n for n in req.get("tails") or [] if type(n) is str
+                         and n.isalnum()][:4]
+                break
+            else:
+                break
+    except Exception:  # noqa: BLE001, S110 - the trusted side went away mid-job
+        pass
+    for pid in known:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    left = _leftovers(known) if isolated else []
+    if tails:
+        # read by a child, so that nothing a candidate printed ever enters Z's memory
+        # (every later host is forked from Z)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                write_frame(out_fd, {"from": "tails", "tails": {
+                    n: [_tail(os.path.join(jobdir, n + ".out"), 600),
+                        _tail(os.path.join(jobdir, n + ".err"), 600)] for n in tails}})
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+    return left
 
 
 def _fork_blank():

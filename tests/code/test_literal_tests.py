@@ -1,0 +1,260 @@
+"""Literal tests (``probes``): asserts read as data and checked on the trusted side.
+
+Three kinds of evidence that the fast path means what running the tests means:
+hypothesis-generated asserts evaluated both ways in-process; the grammar's refusals (all
+of which must fall back to running the tests as code); and HumanEval's canonical
+solutions and wrong variants through the real sandbox with the path on and off, which
+must agree verdict for verdict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synthvet.domains.code import CodeDomain
+from synthvet.model import Limits, Status
+from synthvet.testing import make_record
+from synthvet.verifiers.sandbox.direct import _evaluate
+from synthvet.verifiers.sandbox.probes import extract
+
+from .test_humaneval import _wrong_variants, problems, record
+
+scalars = (st.none() | st.booleans() | st.integers(-5, 5) | st.text("ab", max_size=2)
+           | st.floats(-2, 2, allow_nan=False).map(lambda x: round(x, 1)))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                      | st.tuples(inner, inner), max_leaves=6)
+OPS = ["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
+
+
+@st.composite
+def asserts(draw: st.DrawFn) -> str:
+    """One assert of the grammar, as source text."""
+    call = f"candidate({', '.join(repr(v) for v in draw(st.lists(values, max_size=2)))})"
+    lit = repr(draw(values))
+    kind = draw(st.sampled_from(["cmp", "rcmp", "truth", "not", "abs", "is", "lit"]))
+    if kind == "cmp":
+        return f"assert {call} {draw(st.sampled_from(OPS))} {lit}"
+    if kind == "rcmp":
+        return f"assert {lit} {draw(st.sampled_from(OPS))} {call}"
+    if kind == "truth":
+        return f"assert {call}"
+    if kind == "not":
+        return f"assert not {call}"
+    if kind == "abs":
+        tol = draw(st.sampled_from(["1e-6", "0.5"]))
+        return f"assert abs({call} - {lit}) {draw(st.sampled_from(['<', '<=']))} {tol}"
+    if kind == "is":
+        return f"assert {call} {draw(st.sampled_from(['is', 'is not']))} " \
+               f"{draw(st.sampled_from(['None', 'True', 'False']))}"
+    return f"assert {lit}"
+
+
+def _outcome(fn: object) -> tuple[str, ...]:
+    try:
+        fn()  # type: ignore[operator]
+    except AssertionError:
+        return ("fail", "AssertionError")
+    except Exception as exc:  # noqa: BLE001 - compared by type
+        return ("fail", type(exc).__name__)
+    return ("pass",)
+
+
+@given(line=asserts(), returned=values)
+@settings(max_examples=400, deadline=None)
+def test_a_probe_means_what_the_assert_means(line: str, returned: object) -> None:
+    """Evaluated here, a probe passes or fails (and with which exception) exactly as the
+    assert does when Python runs it against the same candidate."""
+    src = f"def check(candidate):\n    {line}\n"
+    probes = extract(src, "check", "f", set())
+    if probes is None:  # no call to the candidate at all: left to the runner
+        assert "candidate" not in line
+        return
+    assert len(probes) == 1
+
+    def candidate(*args: object, **kwargs: object) -> object:
+        return returned
+
+    ns: dict[str, object] = {}
+    exec(compile(src, "<tests>", "exec"), ns)  # noqa: S102 - generated above
+    ran = _outcome(lambda: ns["check"](candidate))  # type: ignore[operator]
+    probed = _outcome(lambda: _evaluate(probes[0]["expr"], lambda name: candidate) or
+                      (_ for _ in ()).throw(AssertionError()))
+    assert probed == ran, (src, returned)
+
+
+def test_probes_keep_order_lines_and_messages() -> None:
+    src = ('"""doc"""\nMETADATA = {"a": 1}\n\ndef check(candidate):\n'
+           '    assert candidate([1, 2], k=3) == (1, 2), "pair"\n    pass\n'
+           '    assert not candidate("x")\n    assert True\n')
+    probes = extract(src, "check", "sol", set())
+    assert probes is not None
+    assert [p["line"] for p in probes] == [5, 7, 8]
+    assert probes[0]["expr"] == ("cmp", "==", ("call", "sol", [[1, 2]], {"k": 3}),
+                                 ("lit", (1, 2)))
+    assert probes[0]["message"] == "pair"
+    assert probes[1]["source"] == 'assert not candidate("x")'
+
+
+def test_script_form_calls_the_solutions_functions_by_name() -> None:
+    src = "assert add(1, 2) == 3\nassert add(-1, 1) == 0\n"
+    probes = extract(src, "script", None, {"add"})
+    assert probes is not None and len(probes) == 2
+    assert extract(src, "script", None, set()) is None  # not the solution's: run as code
+
+
+@pytest.mark.parametrize("src", [
+    "def check(candidate):\n    for i in range(3):\n        assert candidate(i) == i\n",
+    "def check(candidate):\n    x = 1\n    assert candidate(x) == 1\n",
+    "def check(candidate):\n    assert candidate(1) == candidate\n",
+    "def check(candidate):\n    assert candidate(1) is 1\n",
+    "def check(candidate):\n    assert 0 < candidate(1) < 2\n",
+    "def check(candidate):\n    assert candidate(1) == 1 and candidate(2) == 2\n",
+    "def check(candidate):\n    assert sorted(candidate(1)) == [1]\n",
+    "def check(candidate):\n    assert candidate(3 * 19) == 1\n",
+    "def check(candidate):\n    assert candidate(*[1]) == 1\n",
+    "def check(candidate):\n    assert candidate(**{'a': 1}) == 1\n",
+    "def check(candidate):\n    assert candidate(1).real == 1\n",
+    "def check(candidate):\n    assert math.isclose(candidate(1), 1)\n",
+    "def check(candidate):\n    assert abs(candidate(1) - 1) > 1e-6\n",
+    "abs = lambda x: 0\ndef check(candidate):\n    assert abs(candidate(1) - 1) < 1e-6\n",
+    "import math\ndef check(candidate):\n    assert candidate(1) == 1\n",
+    "def check(candidate):\n    assert candidate(1) == 1\ndef check(candidate):\n    pass\n",
+    "@staticmethod\ndef check(candidate):\n    assert candidate(1) == 1\n",
+    "def check(candidate, extra=1):\n    assert candidate(1) == 1\n",
+    "def check(candidate):\n    assert True\n",
+    "def check(candidate):\n    print(candidate(1))\n",
+    ("def check(candidate):\n    try:\n        assert candidate(1) == 2\n    except AssertionError:\n"
+    "        pass\n"),
+    "check = 1\n",
+    "def check(candidate):\n    assert candidate(1) == 1\nif __name__ == '__main__':\n    pass\n",
+])
+def test_anything_else_runs_as_code(src: str) -> None:
+    assert extract(src, "check", "f", set()) is None
+
+
+def test_script_form_refuses_builtins_and_rebinding() -> None:
+    assert extract("assert sorted([2, 1]) == [1, 2]\n", "script", None, {"sorted"}) is None
+    assert extract("f = 1\nassert f(1) == 1\n", "script", None, {"f"}) is None
+    assert extract("assert f(1) == 1\n", "pytest", None, {"f"}) is None
+
+
+# ----------------------------------------------------------------------- in the sandbox
+
+
+def _check(domain: CodeDomain, sol: str, tests: str) -> object:
+    return domain.check(make_record({"domain": "code", "id": "r", "solution": sol,
+                                     "tests": tests, "entry_point": "f"}), Limits(seconds=20))
+
+
+@pytest.fixture(scope="module")
+def literal() -> CodeDomain:
+    d = CodeDomain({"mutants": 0})
+    yield d
+    d.close()
+
+
+def test_subtly_wrong_solutions_are_refuted_on_the_trusted_side(literal: CodeDomain) -> None:
+    tests = ("def check(candidate):\n    assert candidate([3, 1, 2]) == [1, 2, 3]\n"
+             "    assert candidate([0.5, -1.5]) == [-1.5, 0.5]\n"
+             "    assert candidate([]) == []\n")
+    ok = _check(literal, "def f(xs):\n    return sorted(xs)\n", tests)
+    assert ok.status is Status.VERIFIED and ok.evidence["literal_tests"] == 3
+    for wrong, line in (("return sorted(xs)[:2]", 2), ("return sorted(xs, reverse=True)", 2),
+                        ("return [x + 1e-6 for x in sorted(xs)]", 2),
+                        ("return sorted(xs) or None", 4), ("return tuple(sorted(xs))", 2)):
+        v = _check(literal, f"def f(xs):\n    {wrong}\n", tests)
+        assert v.status is Status.REFUTED, (wrong, v)
+        assert v.evidence["line"] == line and v.evidence["exc_type"] == "AssertionError"
+        assert "got" in v.evidence["last_call"]
+
+
+def test_liars_and_exits_are_never_verified(literal: CodeDomain) -> None:
+    tests = "def check(candidate):\n    assert candidate(2) == 5\n"
+    liars = [
+        "class Y:\n    def __eq__(self, o):\n        return True\ndef f(x):\n    return Y()\n",
+        ("class S(int):\n    def __eq__(self, o):\n        return True\ndef f(x):\n"
+        "    return S(1)\n"),
+        "import os\ndef f(x):\n    os._exit(0)\n",
+        "def f(x):\n    raise SystemExit(0)\n",
+        ("import os, signal\ndef f(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+        "    return 5\n"),
+        ("import os, struct\ndef f(x):\n    for fd in range(3, 20):\n        try:\n"
+        "            os.write(fd, struct.pack('>I', 15) + b'{\"ok\":true,\"v\":5}')\n"
+        "        except OSError:\n            pass\n    return 4\n"),
+    ]
+    for sol in liars:
+        v = _check(literal, sol, tests)
+        assert v.status is not Status.VERIFIED, (sol, v)
+    assert _check(literal, "def f(x):\n    return x + 3\n", tests).status is Status.VERIFIED
+
+
+@pytest.mark.parametrize("on", [True, False], ids=["literal-tests", "test-runner"])
+def test_a_candidate_that_prints_leaves_its_output_as_evidence(literal: CodeDomain,
+                                                               on: bool) -> None:
+    domain = literal if on else CodeDomain({"mutants": 0, "literal_tests": False})
+    v = _check(domain, "import sys\ndef f(x):\n    print('dbg', x)\n"
+               "    print('oops', file=sys.stderr)\n    return x\n",
+               "def check(candidate):\n    assert candidate(2) == 5\n")
+    assert v.status is Status.REFUTED
+    assert "dbg 2" in v.evidence["stdout_tail"] and "oops" in v.evidence["stderr_tail"]
+    assert ("literal_tests" in v.evidence) is on
+    if not on:
+        domain.close()
+
+
+@pytest.mark.slow
+def test_humaneval_verdicts_agree_with_the_test_runner() -> None:
+    """Every canonical solution and its wrong variants, with the literal path on and off:
+    the same status, reason and failing line for each."""
+    on, off = CodeDomain({"mutants": 0}), CodeDomain({"mutants": 0, "literal_tests": False})
+    try:
+        compared = literal_used = 0
+        for p in problems():
+            for body in [None, *_wrong_variants(p["canonical_solution"])]:
+                a = on.check(record(p, body), Limits(seconds=30))
+                b = off.check(record(p, body), Limits(seconds=30))
+                key = (p["task_id"], body)
+                assert (a.status, a.reason) == (b.status, b.reason), (key, a, b)
+                assert a.evidence.get("line") == b.evidence.get("line"), key
+                assert "literal_tests" not in b.evidence
+                literal_used += "literal_tests" in a.evidence
+                compared += 1
+        assert compared > 300
+        assert literal_used >= 0.85 * compared  # the path is really taken
+    finally:
+        on.close()
+        off.close()
+
+
+def test_mutants_run_on_the_literal_path_too() -> None:
+    d = CodeDomain({"mutants": 4, "min_mutation_score": 1.0})
+    try:
+        sol = "def f(x):\n    if x > 2:\n        return x + 1\n    return x - 1\n"
+        weak = _check(d, sol, "def check(candidate):\n    assert candidate(5) == 6\n")
+        assert weak.status is Status.NEEDS_REVIEW and weak.reason == "weak_evidence"
+        strong = _check(d, sol, "def check(candidate):\n    assert candidate(5) == 6\n"
+                        "    assert candidate(2) == 1\n    assert candidate(3) == 4\n"
+                        "    assert candidate(0) == -1\n")
+        assert strong.evidence["mutation"]["killed"] >= 1
+        assert "literal_tests" in strong.evidence
+    finally:
+        d.close()
+
+
+def test_a_loop_in_a_mutant_is_cut_and_the_job_goes_on() -> None:
+    d = CodeDomain({"mutants": 4, "timeout": 5.0})
+    try:
+        sol = "def f(n):\n    i = 0\n    while i < n:\n        i += 1\n    return i\n"
+        v = _check(d, sol, "def check(candidate):\n    assert candidate(3) == 3\n"
+                   "    assert candidate(0) == 0\n")
+        assert v.status is not Status.VERIFIED or v.evidence["mutation"]["killed"] >= 1
+        after = _check(d, "def f(x):\n    return x + 3\n",
+                       "def check(candidate):\n    assert candidate(2) == 5\n")
+        assert after.status is Status.VERIFIED
+        assert math.isfinite(after.seconds)
+    finally:
+        d.close()
