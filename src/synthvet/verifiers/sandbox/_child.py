@@ -1094,6 +1094,24 @@ def _leftovers(known):
         time.sleep(0.0002)
 
 
+def _others(known):
+    """Z's count of processes besides its hosts (killed, and reaped here): a candidate's
+    daemon. ``kill(-1, 0)`` finds any other process in one call; only then is /proc read
+    (which also tells a zombie waiting for init from a live process)."""
+    for pid in known:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    try:
+        os.kill(-1, 0)
+    except ProcessLookupError:
+        return []
+    except OSError:
+        pass
+    return _leftovers(set())
+
+
 def _untouched(pid):
     """True if ``pid`` is alive, not stopped and has no signal pending (a kill() is queued
     before the sender's next instruction, so a candidate that signalled Z is seen here)."""
@@ -1458,7 +1476,7 @@ def _serve_direct(blank, jobdir, known, out_fd, isolated, ctl):
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    left = _leftovers(known) if isolated else []
+    left = _others(known) if isolated else []
     if tails:
         # read by a child, so that nothing a candidate printed ever enters Z's memory
         # (every later host is forked from Z)
