@@ -258,3 +258,22 @@ def test_a_loop_in_a_mutant_is_cut_and_the_job_goes_on() -> None:
         assert math.isfinite(after.seconds)
     finally:
         d.close()
+
+
+def test_a_call_after_a_failed_assert_cannot_hide_the_failure(literal: CodeDomain) -> None:
+    """All calls go to the host in one batch, so it may run past a failed assert; the
+    verdict is still the failure (the test runner would have stopped there), not the
+    timeout of a call the tests never reach."""
+    sol = "def f(x):\n    while x == 2:\n        pass\n    return 0\n"
+    tests = ("def check(candidate):\n    assert candidate(1) == 1\n"
+             "    assert candidate(2) == 0\n")
+    import time
+
+    t = time.monotonic()
+    v = _check(literal, sol, tests)
+    assert v.status is Status.REFUTED and v.evidence["line"] == 2, v
+    assert time.monotonic() - t < 5.0  # not the 10 s limit of the looping call
+    # and the sandbox is fine for the next record
+    assert _check(literal, "def f(x):\n    return x + 3\n",
+                  "def check(candidate):\n    assert candidate(2) == 5\n").status \
+        is Status.VERIFIED

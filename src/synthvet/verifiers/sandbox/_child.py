@@ -402,42 +402,59 @@ def _serve_calls(reader, wfd, msg):
             except BaseException as exc:  # noqa: BLE001
                 write_frame(wfd, {"ok": False, **_exc_info(exc)})
             continue
+        if op == "calls":  # a batch (literal tests): one reply per call, in order
+            for c in req.get("calls") or ():
+                _send(wfd, _call_once(lambda c=c: ns[c["name"]], c, lookup, ref, False))
+            continue
         if op not in ("call", "mcall"):
             return
-        try:
-            args = decode(req["args"], 0, lookup)
-            kwargs = decode(req["kwargs"], 0, lookup)
-            if op == "call":
-                fn = ns[req["name"]]
-            else:
-                fn = getattr(lookup(req["handle"]), req["name"])
-            before = [encode(a, 0, ref) if type(a) in (list, dict, set) else None
-                      for a in args]
-            value = fn(*args, **kwargs)
-            reply = {"ok": True, "value": encode(value, 0, ref)}
-            after = {}
-            for i, a in enumerate(args):
-                if before[i] is not None:
-                    now = encode(a, 0, ref)
-                    if now != before[i]:
-                        after[str(i)] = now
-            if after:
-                reply["after"] = after
-        except Unsupported as exc:
-            reply = {"ok": False, "unsupported": str(exc)}
-        except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported, not obeyed
-            reply = {"ok": False, **_exc_info(exc)}
-            if isinstance(exc, (RecursionError, MemoryError)):
-                reply["limit"] = type(exc).__name__
-            elif isinstance(exc, OSError) and exc.errno in _LIMIT_ERRNO:
-                reply["limit"] = _LIMIT_ERRNO[exc.errno]
-        _flush()  # what it printed reaches its output files: evidence if the tests fail
-        try:
-            write_frame(wfd, reply)
-        except Unsupported:
-            write_frame(wfd, {"ok": False, "unsupported": "unencodable"})
-        except (ValueError, OverflowError) as exc:  # huge ints and the like
-            write_frame(wfd, {"ok": False, "unsupported": f"unencodable: {exc}"[:200]})
+        if op == "call":
+            def fn(req=req):
+                return ns[req["name"]]
+        else:
+            def fn(req=req):
+                return getattr(lookup(req["handle"]), req["name"])
+        _send(wfd, _call_once(fn, req, lookup, ref, True))
+
+
+def _call_once(get_fn, req, lookup, ref, track):
+    """Call the candidate once; the reply says what it returned or raised and, with
+    ``track``, how it changed mutable arguments (the tests may look at them again)."""
+    try:
+        args = decode(req["args"], 0, lookup)
+        kwargs = decode(req["kwargs"], 0, lookup)
+        fn = get_fn()
+        before = [encode(a, 0, ref) if track and type(a) in (list, dict, set) else None
+                  for a in args]
+        value = fn(*args, **kwargs)
+        reply = {"ok": True, "value": encode(value, 0, ref)}
+        after = {}
+        for i, a in enumerate(args):
+            if before[i] is not None:
+                now = encode(a, 0, ref)
+                if now != before[i]:
+                    after[str(i)] = now
+        if after:
+            reply["after"] = after
+    except Unsupported as exc:
+        reply = {"ok": False, "unsupported": str(exc)}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported, not obeyed
+        reply = {"ok": False, **_exc_info(exc)}
+        if isinstance(exc, (RecursionError, MemoryError)):
+            reply["limit"] = type(exc).__name__
+        elif isinstance(exc, OSError) and exc.errno in _LIMIT_ERRNO:
+            reply["limit"] = _LIMIT_ERRNO[exc.errno]
+    _flush()  # what it printed reaches its output files: evidence if the tests fail
+    return reply
+
+
+def _send(wfd, reply):
+    try:
+        write_frame(wfd, reply)
+    except Unsupported:
+        write_frame(wfd, {"ok": False, "unsupported": "unencodable"})
+    except (ValueError, OverflowError) as exc:  # huge ints and the like
+        write_frame(wfd, {"ok": False, "unsupported": f"unencodable: {exc}"[:200]})
 
 
 def _flush():
@@ -592,13 +609,16 @@ class _Host:
         except OSError:
             pass
 
-    def request(self, obj):
+    def request(self, obj, more=False):
+        """Send ``obj`` (unless None) and read one reply; ``more`` replies may follow
+        (a batch of calls), otherwise anything after this reply breaks the protocol."""
         if self.taint is not None:
             raise CandidateGone(self.taint[1])
         try:
-            write_frame(self.wfd, obj)
+            if obj is not None:
+                write_frame(self.wfd, obj)
             reply = self.reader.read(self.deadline)
-            if self.reader.buf:  # one request, one reply: more is not the protocol
+            if self.reader.buf and not more:  # one request, one reply
                 raise WireError("bytes after the reply")
             return reply
         except TimeoutError:

@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Any
 from synthvet.verifiers.sandbox._child import (
     _HDR,
     CandidateGone,
+    Unsupported,
     WireError,
     _Host,
     _load,
-    _make_proxy,
+    _reply_value,
     _tainted,
+    encode,
     run_candidates,
     write_frame,
 )
@@ -135,7 +137,7 @@ def _evaluate(expr: tuple[Any, ...], call: Callable[[str], Callable[..., Any]]) 
     if kind == "lit":
         return copy.deepcopy(expr[1])  # a fresh object per evaluation, as in the tests
     if kind == "call":
-        return call(expr[1])(*copy.deepcopy(expr[2]), **copy.deepcopy(expr[3]))
+        return call(expr[1])(*expr[2], **expr[3])
     if kind == "not":
         return not _evaluate(expr[1], call)
     if kind == "abs":
@@ -147,6 +149,27 @@ def _evaluate(expr: tuple[Any, ...], call: Callable[[str], Callable[..., Any]]) 
         left = _evaluate(expr[2], call)
         return _OPS[expr[1]](left, _evaluate(expr[3], call))
     raise ValueError(f"unknown probe node {kind!r}")
+
+
+def _calls_in_order(probes: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The ``call`` nodes of the probes in :func:`_evaluate`'s order (left to right)."""
+    out: list[tuple[Any, ...]] = []
+
+    def walk(expr: tuple[Any, ...]) -> None:
+        if expr[0] == "call":
+            out.append(expr)
+        elif expr[0] in ("not", "abs"):
+            walk(expr[1])
+        elif expr[0] == "sub":
+            walk(expr[1])
+            walk(expr[2])
+        elif expr[0] == "cmp":
+            walk(expr[2])
+            walk(expr[3])
+
+    for probe in probes:
+        walk(probe["expr"])
+    return out
 
 
 def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mapping[str, Any],
@@ -172,7 +195,26 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
     if form == "check" and names.get(job["entry_point"]) != "callable":
         return {"status": "fail", "message": f"solution defines no function "
                 f"{job['entry_point']!r}", "exc_type": "NameError"}
-    proxies: dict[str, Callable[..., Any]] = {}
+    # Every call the probes make, in the order they make them, goes to the host in one
+    # batch; it answers each in turn. The batch stops before a call the tests could not
+    # make (a name the solution lacks, arguments that cannot travel): there the
+    # evaluation raises as the tests would have.
+    batch = []
+    for node in _calls_in_order(job["probes"]):
+        if names.get(node[1]) != "callable":
+            break
+        try:
+            batch.append({"name": node[1], "args": encode(list(node[2])),
+                          "kwargs": encode(dict(node[3]))})
+        except Unsupported:
+            break
+    if batch:
+        try:
+            write_frame(host.wfd, {"op": "calls", "calls": batch})
+        except OSError:
+            host.taint = ("died", "candidate process ended before its calls")
+            return _tainted(host)
+    made = [0]
 
     def call(name: str) -> Callable[..., Any]:
         kind = names.get(name)
@@ -180,9 +222,21 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
             raise NameError(f"name {name!r} is not defined")
         if kind != "callable":
             raise TypeError(f"{name!r} is not callable")
-        if name not in proxies:
-            proxies[name] = _make_proxy(host, name)
-        return proxies[name]
+
+        def answer(*args: Any, **kwargs: Any) -> Any:
+            i = made[0]
+            made[0] += 1
+            if i >= len(batch):
+                host.taint = host.taint or (
+                    "unsupported", f"test passed a value that cannot travel to {name}()")
+                raise CandidateGone(host.taint[1])
+            host.calls += 1
+            reply = host.request(None, more=i + 1 < len(batch))
+            if type(reply) is dict:
+                reply.pop("after", None)  # literal arguments: nothing sees them again
+            return _reply_value(host, name, reply, args, kwargs)
+
+        return answer
 
     for probe in job["probes"]:
         failure: BaseException | None
