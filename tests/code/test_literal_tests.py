@@ -277,3 +277,22 @@ def test_a_call_after_a_failed_assert_cannot_hide_the_failure(literal: CodeDomai
     assert _check(literal, "def f(x):\n    return x + 3\n",
                   "def check(candidate):\n    assert candidate(2) == 5\n").status \
         is Status.VERIFIED
+
+
+def test_big_batches_and_slow_loads(literal: CodeDomain) -> None:
+    """A batch too big for the pipe waits for the program to load; a program that never
+    finishes loading times out instead of blocking this side."""
+    big = "x" * 20_000
+    tests = "def check(candidate):\n" + "".join(
+        f"    assert candidate({big!r}, {i}) == {i + 20_000}\n" for i in range(4))
+    sol = "def f(s, i):\n    return len(s) + i\n"
+    assert _check(literal, sol, tests).status is Status.VERIFIED
+    wrong = "def f(s, i):\n    return len(s) + i + (i == 3)\n"
+    assert _check(literal, wrong, tests).status is Status.REFUTED
+    d = CodeDomain({"mutants": 0, "timeout": 1.0})
+    try:
+        stuck = "while True:\n    pass\ndef f(s, i):\n    return 0\n"
+        v = _check(d, stuck, tests)
+        assert v.status is Status.NEEDS_REVIEW and v.reason == "timeout", v
+    finally:
+        d.close()

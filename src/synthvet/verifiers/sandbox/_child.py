@@ -609,14 +609,16 @@ class _Host:
         except OSError:
             pass
 
-    def request(self, obj, more=False):
-        """Send ``obj`` (unless None) and read one reply; ``more`` replies may follow
-        (a batch of calls), otherwise anything after this reply breaks the protocol."""
+    def request(self, obj, more=False, then=None):
+        """Send ``obj`` (unless None), then ``then`` if given, and read one reply; ``more``
+        replies may follow (a batch of calls), else anything after it breaks the protocol."""
         if self.taint is not None:
             raise CandidateGone(self.taint[1])
         try:
             if obj is not None:
                 write_frame(self.wfd, obj)
+            if then is not None:
+                write_frame(self.wfd, then)
             reply = self.reader.read(self.deadline)
             if self.reader.buf and not more:  # one request, one reply
                 raise WireError("bytes after the reply")
@@ -796,12 +798,14 @@ def _short_args(args, kwargs, limit=300):
     return text if len(text) <= limit else text[: limit - 1] + "…)"
 
 
-def _load(host, code, mode, jobdir, limits, deadline, module="solution"):
+def _load(host, code, mode, jobdir, limits, deadline, module="solution", then=None):
+    """Load the candidate program; ``then``, a batch of calls, goes right behind it."""
     host.deadline = deadline
     return host.request({"op": "load", "code": code, "mode": mode, "dir": jobdir,
                          "name": host.name, "limits": limits, "module": module,
                          "recursion": limits.get("recursion", 1000),
-                         "max_output": limits.get("max_output", 1 << 20)})
+                         "max_output": limits.get("max_output", 1 << 20)},
+                        more=then is not None, then=then)
 
 
 def _test_failure(exc, tests_src):

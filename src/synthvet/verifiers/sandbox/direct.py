@@ -175,10 +175,31 @@ def _calls_in_order(probes: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mapping[str, Any],
                 deadline: float, stop_early: bool) -> dict[str, Any]:
     """The test runner's ``_run_tests`` for literal asserts, run here: same outcomes."""
+    # Every call the probes make, in the order they make them, goes to the host in one
+    # batch right behind the program; it answers each in turn. The batch stops before
+    # arguments that cannot travel, and a call to a name the solution lacks is never
+    # read: there the evaluation raises, as the tests would have.
+    batch = []
+    for node in _calls_in_order(job["probes"]):
+        try:
+            batch.append({"name": node[1], "args": encode(list(node[2])),
+                          "kwargs": encode(dict(node[3]))})
+        except Unsupported:
+            break
+    then = {"op": "calls", "calls": batch} if batch else None
+    # Behind the program only while the pipe holds it unread: a host stuck loading
+    # must not block this side's write.
+    late = then is not None and len(json.dumps(then)) > 32_000
     t_load = time.perf_counter()
     try:
-        reply = _load(host, job["code"], "function", jobdir, limits, deadline)
+        reply = _load(host, job["code"], "function", jobdir, limits, deadline,
+                      then=None if late else then)
+        if late and type(reply) is dict and reply.get("ok") is True:
+            write_frame(host.wfd, then)
     except CandidateGone:
+        return _tainted(host)
+    except OSError:
+        host.taint = ("died", "candidate process ended before its calls")
         return _tainted(host)
     t_load = time.perf_counter() - t_load
     if host.taint:
@@ -195,25 +216,6 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
     if form == "check" and names.get(job["entry_point"]) != "callable":
         return {"status": "fail", "message": f"solution defines no function "
                 f"{job['entry_point']!r}", "exc_type": "NameError"}
-    # Every call the probes make, in the order they make them, goes to the host in one
-    # batch; it answers each in turn. The batch stops before a call the tests could not
-    # make (a name the solution lacks, arguments that cannot travel): there the
-    # evaluation raises as the tests would have.
-    batch = []
-    for node in _calls_in_order(job["probes"]):
-        if names.get(node[1]) != "callable":
-            break
-        try:
-            batch.append({"name": node[1], "args": encode(list(node[2])),
-                          "kwargs": encode(dict(node[3]))})
-        except Unsupported:
-            break
-    if batch:
-        try:
-            write_frame(host.wfd, {"op": "calls", "calls": batch})
-        except OSError:
-            host.taint = ("died", "candidate process ended before its calls")
-            return _tainted(host)
     made = [0]
 
     def call(name: str) -> Callable[..., Any]:
