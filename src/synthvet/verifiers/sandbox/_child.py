@@ -5,11 +5,16 @@ also imported on the trusted side for its wire format (:func:`encode`, :func:`de
 :func:`read_frame`, :func:`write_frame`). Three kinds of process run this code:
 
 ``Z`` (the zygote)
-    Started once per sandbox. Imports the common standard library once, then loops:
-    fork a pool of blank candidate hosts ``B``, fork one job runner ``J``, wait for
-    ``J``, kill every other process in the sandbox (``kill(-1)``; the sandbox has its own
-    PID namespace), wipe the job folder, report leftovers on its stdout. Z never reads a
-    job's data, so a blank forked from it carries nothing of any job in its memory.
+    Started once per sandbox. Imports the common standard library once, forks a blank
+    candidate host ``B`` ahead, then loops: read which kind of job comes next (a small
+    frame on its stdin, a socket); for a ``job``, fork the runner ``J`` (which reads the
+    job itself), hand it more blanks on request and wait for it; for a ``direct`` job
+    (literal tests, checked on the trusted side) hand the blank's pipe ends to the
+    trusted side over the socket, fork more on request, and on ``end`` kill them and
+    count any other live process. Then kill every process in the sandbox (``kill(-1)``;
+    it has its own PID namespace), wipe the job folder, write a note (leftovers, clean)
+    on its stdout and fork the next blank. Z never reads a job's data, so a blank forked
+    from it carries nothing of any job in its memory.
 
 ``J`` (the job runner)
     Reads one job (the solution text, its mutants, the tests) from the trusted side's
