@@ -67,10 +67,12 @@ class _Grammar:
         return ("call", self.callees[node.func.id], args, kwargs)
 
     def side(self, node: ast.AST) -> Expr | None:
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, (ast.Compare, ast.Name, ast.BoolOp)):
+            return None  # never literals: spare literal_eval the raise
         value = _literal(node)
-        if value is not _MISSING:
-            return ("lit", value)
-        return self.call(node)
+        return None if value is _MISSING else ("lit", value)
 
     def expr(self, node: ast.AST) -> Expr | None:
         side = self.side(node)
