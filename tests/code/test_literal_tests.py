@@ -31,26 +31,43 @@ OPS = ["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
 
 
 @st.composite
+def values_of(draw: st.DrawFn, depth: int = 0) -> str:
+    """A VALUE of the grammar as source: a literal, a call, or a built-in around one."""
+    kind = draw(st.sampled_from(["call", "call", "lit", "folded"] +
+                                (["wrap", "sub", "round"] if depth < 2 else [])))
+    if kind == "call":
+        args = draw(st.lists(values, max_size=2))
+        return f"candidate({', '.join(repr(v) for v in args)})"
+    if kind == "lit":
+        return repr(draw(values))
+    if kind == "folded":
+        a, b = draw(st.integers(-9, 9)), draw(st.integers(1, 9))
+        if draw(st.booleans()):
+            return f"({draw(st.text('ab', max_size=2))!r} + {draw(st.text('c', max_size=1))!r})"
+        return f"[{a} {draw(st.sampled_from(['+', '-', '*', '/']))} {b}]"
+    inner = draw(values_of(depth + 1))
+    if kind == "wrap":
+        return f"{draw(st.sampled_from(['set', 'frozenset', 'sorted', 'list', 'tuple', 'len', 'abs']))}({inner})"
+    if kind == "round":
+        return f"round({inner}, {draw(st.integers(0, 2))})"
+    return f"{inner} - {draw(values_of(depth + 1))}"
+
+
+@st.composite
 def asserts(draw: st.DrawFn) -> str:
     """One assert of the grammar, as source text."""
-    call = f"candidate({', '.join(repr(v) for v in draw(st.lists(values, max_size=2)))})"
-    lit = repr(draw(values))
-    kind = draw(st.sampled_from(["cmp", "rcmp", "truth", "not", "abs", "is", "lit"]))
+    left, right = draw(values_of()), draw(values_of())
+    kind = draw(st.sampled_from(["cmp", "truth", "not", "is", "isclose"]))
     if kind == "cmp":
-        return f"assert {call} {draw(st.sampled_from(OPS))} {lit}"
-    if kind == "rcmp":
-        return f"assert {lit} {draw(st.sampled_from(OPS))} {call}"
+        return f"assert {left} {draw(st.sampled_from(OPS))} {right}"
     if kind == "truth":
-        return f"assert {call}"
+        return f"assert {left}"
     if kind == "not":
-        return f"assert not {call}"
-    if kind == "abs":
-        tol = draw(st.sampled_from(["1e-6", "0.5"]))
-        return f"assert abs({call} - {lit}) {draw(st.sampled_from(['<', '<=']))} {tol}"
-    if kind == "is":
-        return f"assert {call} {draw(st.sampled_from(['is', 'is not']))} " \
-               f"{draw(st.sampled_from(['None', 'True', 'False']))}"
-    return f"assert {lit}"
+        return f"assert not {left}"
+    if kind == "isclose":
+        return f"assert math.isclose({left}, {right}, abs_tol=0.5)"
+    return f"assert {left} {draw(st.sampled_from(['is', 'is not']))} " \
+           f"{draw(st.sampled_from(['None', 'True', 'False']))}"
 
 
 def _outcome(fn: object) -> tuple[str, ...]:
@@ -68,7 +85,7 @@ def _outcome(fn: object) -> tuple[str, ...]:
 def test_a_probe_means_what_the_assert_means(line: str, returned: object) -> None:
     """Evaluated here, a probe passes or fails (and with which exception) exactly as the
     assert does when Python runs it against the same candidate."""
-    src = f"def check(candidate):\n    {line}\n"
+    src = f"import math\ndef check(candidate):\n    {line}\n"
     probes = extract(src, "check", "f", set())
     if probes is None:  # no call to the candidate at all: left to the runner
         assert "candidate" not in line
@@ -113,15 +130,23 @@ def test_script_form_calls_the_solutions_functions_by_name() -> None:
     "def check(candidate):\n    assert candidate(1) is 1\n",
     "def check(candidate):\n    assert 0 < candidate(1) < 2\n",
     "def check(candidate):\n    assert candidate(1) == 1 and candidate(2) == 2\n",
-    "def check(candidate):\n    assert sorted(candidate(1)) == [1]\n",
-    "def check(candidate):\n    assert candidate(3 * 19) == 1\n",
+    "def check(candidate):\n    assert sorted(candidate(1), key=len) == [1]\n",
+    "def check(candidate):\n    assert round(candidate(1), ndigits=2) == 1\n",
+    "def check(candidate):\n    assert candidate(1) * 2 == 2\n",
+    "def check(candidate):\n    assert candidate(10 ** 6) == 1\n",
+    "def check(candidate):\n    assert candidate(1 / 0) == 1\n",
+    "def check(candidate):\n    assert candidate('a' * 3) == 1\n",
+    "def check(candidate):\n    assert candidate([1] + [2]) == 1\n",
+    "def check(candidate):\n    assert candidate(2 ** 70 * 3) == 1\n",
+    "def check(sorted):\n    assert sorted(candidate(1)) == 1\n",
+    "set = frozenset\ndef check(candidate):\n    assert set(candidate(1)) == {1}\n",
+    "import math as m\ndef check(candidate):\n    assert m.isclose(candidate(1), 1)\n",
+    "def check(candidate):\n    assert str(candidate(1)) == '1'\n",
     "def check(candidate):\n    assert candidate(*[1]) == 1\n",
     "def check(candidate):\n    assert candidate(**{'a': 1}) == 1\n",
     "def check(candidate):\n    assert candidate(1).real == 1\n",
     "def check(candidate):\n    assert math.isclose(candidate(1), 1)\n",
-    "def check(candidate):\n    assert abs(candidate(1) - 1) > 1e-6\n",
     "abs = lambda x: 0\ndef check(candidate):\n    assert abs(candidate(1) - 1) < 1e-6\n",
-    "import math\ndef check(candidate):\n    assert candidate(1) == 1\n",
     "def check(candidate):\n    assert candidate(1) == 1\ndef check(candidate):\n    pass\n",
     "@staticmethod\ndef check(candidate):\n    assert candidate(1) == 1\n",
     "def check(candidate, extra=1):\n    assert candidate(1) == 1\n",
@@ -296,3 +321,39 @@ def test_big_batches_and_slow_loads(literal: CodeDomain) -> None:
         assert v.status is Status.NEEDS_REVIEW and v.reason == "timeout", v
     finally:
         d.close()
+
+
+def _script(domain: CodeDomain, sol: str, tests: str) -> object:
+    return domain.check(make_record({"domain": "code", "id": "m", "solution": sol,
+                                     "tests": tests}), Limits(seconds=20))
+
+
+def test_mbpp_style_script_asserts_with_built_ins(literal: CodeDomain) -> None:
+    """MBPP's shapes: module-level asserts naming the solution's functions, `set(...)`
+    around a result, `math.isclose` with a tolerance, folded constants."""
+    tests = ("import math\nassert set(common([1, 2, 3], [2, 3, 4])) == {2, 3}\n"
+             "assert sorted(common([5], [5, 6])) == [5]\n"
+             "assert math.isclose(area(2), 12.566, rel_tol=1e-4)\n"
+             "assert len(common([], [1])) == 0\nassert round(area(1), 2) == 3.14\n"
+             "assert area(2 * 3 - 5) - 3.14159 < 1e-4\n")
+    good = ("import math\ndef common(a, b):\n    return list(set(a) & set(b))\n"
+            "def area(r):\n    return math.pi * r * r\n")
+    v = _script(literal, good, tests)
+    assert v.status is Status.VERIFIED, v
+    assert v.evidence["literal_tests"] == 6 and v.evidence["calls"] == 6
+    for wrong, line in (("list(set(a) | set(b))", 2), ("sorted(set(a) & set(b))[1:]", 2),
+                        ("[x for x in a if x in b] * 2", 3)):
+        v = _script(literal, good.replace("list(set(a) & set(b))", wrong), tests)
+        assert v.status is Status.REFUTED and v.evidence["line"] == line, (wrong, v)
+    v = _script(literal, good.replace("math.pi", "3.14"), tests)
+    assert v.status is Status.REFUTED and v.evidence["line"] == 4, v
+    assert "literal_tests" in v.evidence
+
+
+def test_the_trusted_side_applies_exactly_the_grammars_built_ins() -> None:
+    import builtins
+
+    from synthvet.verifiers.sandbox import direct, probes
+
+    assert set(direct._WRAPPERS) == set(probes.WRAPPERS)
+    assert all(direct._WRAPPERS[n] is getattr(builtins, n) for n in probes.WRAPPERS)

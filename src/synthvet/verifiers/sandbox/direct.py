@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import operator
 import os
 import select
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = ["run_direct"]
 
+#: the built-ins of :data:`.probes.WRAPPERS`, by name (never looked up in a namespace)
+_WRAPPERS: dict[str, Callable[..., Any]] = {
+    "set": set, "frozenset": frozenset, "sorted": sorted, "list": list, "tuple": tuple,
+    "len": len, "abs": abs, "round": round}
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge, "is": operator.is_, "is not": operator.is_not,
@@ -140,8 +145,11 @@ def _evaluate(expr: tuple[Any, ...], call: Callable[[str], Callable[..., Any]]) 
         return call(expr[1])(*expr[2], **expr[3])
     if kind == "not":
         return not _evaluate(expr[1], call)
-    if kind == "abs":
-        return abs(_evaluate(expr[1], call))
+    if kind == "wrap":
+        return _WRAPPERS[expr[1]](_evaluate(expr[2], call), *copy.deepcopy(expr[3]))
+    if kind == "isclose":
+        left = _evaluate(expr[1], call)
+        return math.isclose(left, _evaluate(expr[2], call), **expr[3])
     if kind == "sub":
         left = _evaluate(expr[1], call)
         return left - _evaluate(expr[2], call)
@@ -158,9 +166,11 @@ def _calls_in_order(probes: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     def walk(expr: tuple[Any, ...]) -> None:
         if expr[0] == "call":
             out.append(expr)
-        elif expr[0] in ("not", "abs"):
+        elif expr[0] == "not":
             walk(expr[1])
-        elif expr[0] == "sub":
+        elif expr[0] == "wrap":
+            walk(expr[2])
+        elif expr[0] in ("sub", "isclose"):
             walk(expr[1])
             walk(expr[2])
         elif expr[0] == "cmp":

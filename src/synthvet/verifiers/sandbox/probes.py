@@ -13,16 +13,21 @@ here means exactly what running the assert would mean there: the same calls in t
 order on one candidate process, the same Python operator on the same plain values.
 
     assert EXPR [, MESSAGE]          (MESSAGE: ignored unless a literal)
-    EXPR := LIT | CALL | not EXPR | SIDE CMP SIDE | abs(SIDE - SIDE) (< | <=) LIT
-    SIDE := LIT | CALL
-    CALL := NAME(LIT, ..., KEY=LIT, ...)     NAME: the candidate
-    CMP  := == != < <= > >= in | not in | is | is not   (is: with None, True, False)
+    EXPR  := VALUE | not EXPR | VALUE CMP VALUE
+    VALUE := LIT | CALL | VALUE - VALUE | WRAP(VALUE) | round(VALUE, LIT)
+             | math.isclose(VALUE, VALUE, rel_tol=LIT, abs_tol=LIT)   (with `import math`)
+    CALL  := NAME(LIT, ..., KEY=LIT, ...)     NAME: the candidate
+    WRAP  := set frozenset sorted list tuple len abs round
+    CMP   := == != < <= > >= in | not in | is | is not   (is: with None, True, False)
+    LIT   := a Python literal; + - * / between numbers (ints below 2**64) and + between
+             strings are folded, as the compiler folds them
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import operator
 from typing import Any
 
 __all__ = ["extract"]
@@ -30,6 +35,10 @@ __all__ = ["extract"]
 #: a probe expression: nested tuples of plain data, evaluated by :mod:`.direct`
 Expr = tuple[Any, ...]
 
+#: built-ins a probe may apply to values on the trusted side (all pure on plain data)
+WRAPPERS = ("set", "frozenset", "sorted", "list", "tuple", "len", "abs", "round")
+_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+          ast.Div: operator.truediv}
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
         ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
 _MISSING = object()
@@ -39,14 +48,55 @@ def _literal(node: ast.AST) -> Any:
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        pass
+    try:
+        return _folded(node, 0)
+    except (ValueError, TypeError, RecursionError):
         return _MISSING
+
+
+def _folded(node: ast.AST, depth: int) -> Any:
+    """A literal with arithmetic between numbers (``3 * 19``, ``2.0/3.0``) or ``+``
+    between strings, as the compiler would fold it; ints are kept small so that folding
+    cannot be made costly."""
+    if depth > 50:
+        raise ValueError("too deep")
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = [_folded(e, depth + 1) for e in node.elts]
+        return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        return {_folded(k, depth + 1): _folded(v, depth + 1)  # type: ignore[arg-type]
+                for k, v in zip(node.keys, node.values)}
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _number(operator.neg if isinstance(node.op, ast.USub) else operator.pos,
+                       _folded(node.operand, depth + 1))
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+        return _number(_ARITH[type(node.op)], _folded(node.left, depth + 1),
+                       _folded(node.right, depth + 1))
+    raise ValueError("not a literal")
+
+
+def _number(op: Any, *args: Any) -> Any:
+    if op is operator.add and len(args) == 2 and type(args[0]) is type(args[1]) and \
+            type(args[0]) in (str, bytes):
+        return op(*args)  # 'ab' + 'cd': no longer than the source text
+    for a in args:
+        if type(a) not in (int, float, complex) or (type(a) is int and abs(a) >= 2 ** 64):
+            raise ValueError("arithmetic on something other than a small number")
+    try:
+        return op(*args)
+    except ZeroDivisionError as exc:
+        raise ValueError("division by zero") from exc
 
 
 class _Grammar:
     """Reads assert statements whose calls go to ``callees`` (test name -> solution name)."""
 
-    def __init__(self, callees: dict[str, str]) -> None:
+    def __init__(self, callees: dict[str, str], math: bool = False) -> None:
         self.callees = callees
+        self.math = math  # the tests import math (and nothing rebinds it)
 
     def call(self, node: ast.AST) -> Expr | None:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -66,48 +116,58 @@ class _Grammar:
             kwargs[k.arg] = value
         return ("call", self.callees[node.func.id], args, kwargs)
 
-    def side(self, node: ast.AST) -> Expr | None:
+    def value(self, node: ast.AST) -> Expr | None:
+        """A VALUE of the grammar, or None."""
         if isinstance(node, ast.Call):
-            return self.call(node)
-        if isinstance(node, (ast.Compare, ast.Name, ast.BoolOp)):
+            return self.call(node) or self._builtin(node)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
+            a, b = self.value(node.left), self.value(node.right)
+            if a is not None and b is not None:
+                return ("sub", a, b)
+        if isinstance(node, (ast.Compare, ast.Name, ast.BoolOp, ast.Attribute)):
             return None  # never literals: spare literal_eval the raise
-        value = _literal(node)
-        return None if value is _MISSING else ("lit", value)
+        literal = _literal(node)
+        return None if literal is _MISSING else ("lit", literal)
+
+    def _builtin(self, node: ast.Call) -> Expr | None:
+        func = node.func
+        if (isinstance(func, ast.Attribute) and func.attr == "isclose" and self.math
+                and isinstance(func.value, ast.Name) and func.value.id == "math"
+                and len(node.args) == 2):
+            kw = {}
+            for k in node.keywords:
+                bound = _literal(k.value)
+                if k.arg not in ("rel_tol", "abs_tol") or bound is _MISSING:
+                    return None
+                kw[k.arg] = bound
+            a, b = self.value(node.args[0]), self.value(node.args[1])
+            return None if a is None or b is None else ("isclose", a, b, kw)
+        if not (isinstance(func, ast.Name) and func.id in WRAPPERS and not node.keywords
+                and 1 <= len(node.args) <= (2 if func.id == "round" else 1)):
+            return None
+        inner = self.value(node.args[0])
+        extra = [_literal(a) for a in node.args[1:]]
+        if inner is None or _MISSING in extra:
+            return None
+        return ("wrap", func.id, inner, extra)
 
     def expr(self, node: ast.AST) -> Expr | None:
-        side = self.side(node)
-        if side is not None:
-            return side
+        value = self.value(node)
+        if value is not None:
+            return value
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             inner = self.expr(node.operand)
             return None if inner is None else ("not", inner)
         if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
             return None
         op = _CMP.get(type(node.ops[0]))
-        left, right = node.left, node.comparators[0]
-        if op in ("<", "<=") and self._abs_diff(left) is not None:
-            bound = _literal(right)
-            if bound is _MISSING:
-                return None
-            return ("cmp", op, self._abs_diff(left), ("lit", bound))
-        lhs, rhs = self.side(left), self.side(right)
+        lhs, rhs = self.value(node.left), self.value(node.comparators[0])
         if op is None or lhs is None or rhs is None:
             return None
         if op in ("is", "is not") and not (rhs[0] == "lit" and any(
                 rhs[1] is v for v in (None, True, False))):
             return None  # `is` with other values depends on object identity
         return ("cmp", op, lhs, rhs)
-
-    def _abs_diff(self, node: ast.AST) -> Expr | None:
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == "abs" and len(node.args) == 1 and not node.keywords
-                and isinstance(node.args[0], ast.BinOp)
-                and isinstance(node.args[0].op, ast.Sub)):
-            return None
-        a, b = self.side(node.args[0].left), self.side(node.args[0].right)
-        if a is None or b is None:
-            return None
-        return ("abs", ("sub", a, b))
 
     def assertion(self, stmt: ast.stmt, lines: list[str]) -> dict[str, Any] | None:
         if not isinstance(stmt, ast.Assert):
@@ -163,38 +223,42 @@ def extract(tests: str, form: str, entry: str | None, solution_functions: set[st
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return None
     lines = tests.splitlines()
+    # names the grammar gives a meaning to; a module-level binding of any of them would
+    # change that meaning, so the tests then run as code
+    reserved = {*WRAPPERS, "math", "check"}
+    math = False
+    stmts: list[ast.stmt] = []
+    checks: list[ast.FunctionDef] = []
+    bound: set[str] = set()
+    for stmt in tree.body:
+        name = _constant(stmt)
+        if name is not None:
+            bound.add(name)
+        elif (isinstance(stmt, ast.Import) and len(stmt.names) == 1
+              and stmt.names[0].name == "math" and stmt.names[0].asname is None):
+            math = True
+        elif form == "check" and isinstance(stmt, ast.FunctionDef) and stmt.name == "check":
+            checks.append(stmt)
+        else:
+            stmts.append(stmt)
+    if bound & reserved:
+        return None
     if form == "check" and entry:
-        bound: list[str] = []
-        checks = []
-        for stmt in tree.body:
-            name = _constant(stmt)
-            if name is not None:
-                bound.append(name)
-            elif isinstance(stmt, ast.FunctionDef) and stmt.name == "check":
-                checks.append(stmt)
-            elif not _inert(stmt):
-                return None
-        if len(checks) != 1 or "check" in bound or "abs" in bound:
+        if len(checks) != 1 or not all(_inert(st) for st in stmts):
             return None
         fn = checks[0]
         a = fn.args
         if (fn.decorator_list or a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg
-                or a.defaults or len(a.args) != 1):
+                or a.defaults or len(a.args) != 1 or a.args[0].arg in reserved):
             return None
-        probes = _body(fn.body, _Grammar({a.args[0].arg: entry}), lines)
+        probes = _body(fn.body, _Grammar({a.args[0].arg: entry}, math), lines)
     elif form == "script":
-        # the names the tests runner would bind to the solution's functions
+        # the names the test runner would bind to the solution's functions
         callees = {n: n for n in solution_functions
-                   if not hasattr(builtins, n) and n not in ("check", "candidate", "abs")}
-        stmts = []
-        for stmt in tree.body:
-            name = _constant(stmt)
-            if name is not None:
-                if name in callees or name == "abs":
-                    return None
-                continue
-            stmts.append(stmt)
-        probes = _body(stmts, _Grammar(callees), lines)
+                   if not hasattr(builtins, n) and n not in reserved | {"candidate"}}
+        if bound & set(callees):
+            return None
+        probes = _body(stmts, _Grammar(callees, math), lines)
     else:
         return None
     if not probes or not any(_calls(p["expr"]) for p in probes):
