@@ -70,6 +70,40 @@ def asserts(draw: st.DrawFn) -> str:
            f"{draw(st.sampled_from(['None', 'True', 'False']))}"
 
 
+literals = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=4) | st.binary(max_size=4)
+    | st.floats(allow_nan=False) | st.complex_numbers(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(st.integers() | st.text(max_size=2), inner, max_size=3)
+    | st.frozensets(st.integers(), max_size=3).map(set), max_leaves=10)
+
+
+@given(literals)
+@settings(max_examples=300, deadline=None)
+def test_literals_read_as_literal_eval_reads_them(value: object) -> None:
+    import ast
+
+    from synthvet.verifiers.sandbox.probes import _literal
+
+    text = repr(value)
+    assert _literal(ast.parse(text, mode="eval").body) == ast.literal_eval(text)
+
+
+@given(st.integers(-2 ** 70, 2 ** 70), st.integers(-2 ** 70, 2 ** 70), st.sampled_from("+-*/"))
+@settings(max_examples=300, deadline=None)
+def test_constant_arithmetic_folds_as_python_computes_it(a: int, b: int, op: str) -> None:
+    import ast
+
+    from synthvet.verifiers.sandbox.probes import _MISSING, _literal
+
+    text = f"({a}) {op} ({b})"
+    got = _literal(ast.parse(text, mode="eval").body)
+    if (op in "*/" and (abs(a) >= 2 ** 64 or abs(b) >= 2 ** 64)) or (op == "/" and b == 0):
+        assert got is _MISSING  # too big to fold cheaply, or an error: run as code
+    else:
+        assert got == eval(text)  # noqa: S307 - two generated integers
+
+
 def _outcome(fn: object) -> tuple[str, ...]:
     try:
         fn()  # type: ignore[operator]

@@ -19,7 +19,7 @@ order on one candidate process, the same Python operator on the same plain value
     CALL  := NAME(LIT, ..., KEY=LIT, ...)     NAME: the candidate
     WRAP  := set frozenset sorted list tuple len abs round
     CMP   := == != < <= > >= in | not in | is | is not   (is: with None, True, False)
-    LIT   := a Python literal; + - * / between numbers (ints below 2**64) and + between
+    LIT   := a Python literal; + - * / between numbers (ints below 2**64 for * and /) and + between
              strings are folded, as the compiler folds them
 """
 
@@ -45,13 +45,10 @@ _MISSING = object()
 
 
 def _literal(node: ast.AST) -> Any:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        pass
+    """What ``ast.literal_eval`` gives, with constant arithmetic folded; or _MISSING."""
     try:
         return _folded(node, 0)
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError, RecursionError, MemoryError):
         return _MISSING
 
 
@@ -69,6 +66,9 @@ def _folded(node: ast.AST, depth: int) -> Any:
     if isinstance(node, ast.Dict) and None not in node.keys:
         return {_folded(k, depth + 1): _folded(v, depth + 1)  # type: ignore[arg-type]
                 for k, v in zip(node.keys, node.values)}
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "set" and not node.args and not node.keywords):
+        return set()  # the one call literal_eval reads (`set` may not be rebound)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return _number(operator.neg if isinstance(node.op, ast.USub) else operator.pos,
                        _folded(node.operand, depth + 1))
@@ -82,8 +82,10 @@ def _number(op: Any, *args: Any) -> Any:
     if op is operator.add and len(args) == 2 and type(args[0]) is type(args[1]) and \
             type(args[0]) in (str, bytes):
         return op(*args)  # 'ab' + 'cd': no longer than the source text
+    costly = op in (operator.mul, operator.truediv)  # the others are linear in size
     for a in args:
-        if type(a) not in (int, float, complex) or (type(a) is int and abs(a) >= 2 ** 64):
+        if type(a) not in (int, float, complex) or (
+                costly and type(a) is int and abs(a) >= 2 ** 64):
             raise ValueError("arithmetic on something other than a small number")
     try:
         return op(*args)
@@ -119,13 +121,16 @@ class _Grammar:
     def value(self, node: ast.AST) -> Expr | None:
         """A VALUE of the grammar, or None."""
         if isinstance(node, ast.Call):
-            return self.call(node) or self._builtin(node)
+            found = self.call(node) or self._builtin(node)
+            if found is None and _literal(node) is not _MISSING:
+                return ("lit", set())
+            return found
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
             a, b = self.value(node.left), self.value(node.right)
             if a is not None and b is not None:
                 return ("sub", a, b)
         if isinstance(node, (ast.Compare, ast.Name, ast.BoolOp, ast.Attribute)):
-            return None  # never literals: spare literal_eval the raise
+            return None  # never literals
         literal = _literal(node)
         return None if literal is _MISSING else ("lit", literal)
 
