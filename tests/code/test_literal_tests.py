@@ -101,7 +101,7 @@ def test_constant_arithmetic_folds_as_python_computes_it(a: int, b: int, op: str
     if (op in "*/" and (abs(a) >= 2 ** 64 or abs(b) >= 2 ** 64)) or (op == "/" and b == 0):
         assert got is _MISSING  # too big to fold cheaply, or an error: run as code
     else:
-        assert got == eval(text)  # noqa: S307 - two generated integers
+        assert got == eval(text)  # two generated integers
 
 
 def _outcome(fn: object) -> tuple[str, ...]:
