@@ -72,7 +72,8 @@ def asserts(draw: st.DrawFn) -> str:
 
 literals = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=4) | st.binary(max_size=4)
-    | st.floats(allow_nan=False) | st.complex_numbers(allow_nan=False, allow_infinity=False),
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.complex_numbers(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
     | st.dictionaries(st.integers() | st.text(max_size=2), inner, max_size=3)
     | st.frozensets(st.integers(), max_size=3).map(set), max_leaves=10)

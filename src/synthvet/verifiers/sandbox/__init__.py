@@ -284,7 +284,8 @@ class Sandbox:
             self.ensure()
         except SandboxUnavailable as exc:
             return JobResult(False, "unavailable", str(exc))
-        if job.get("kind") == "probes":
+        if job.get("kind") in ("probes", "io", "diff"):
+            # no test code to run: the trusted side talks to the candidate hosts itself
             from synthvet.verifiers.sandbox.direct import run_direct
 
             return run_direct(self, job, t0, timeout)

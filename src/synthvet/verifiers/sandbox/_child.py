@@ -9,7 +9,8 @@ also imported on the trusted side for its wire format (:func:`encode`, :func:`de
     candidate host ``B`` ahead, then loops: read which kind of job comes next (a small
     frame on its stdin, a socket); for a ``job``, fork the runner ``J`` (which reads the
     job itself), hand it more blanks on request and wait for it; for a ``direct`` job
-    (literal tests, checked on the trusted side) hand the blank's pipe ends to the
+    (literal tests, io tests, differential testing: no test code to run) hand the
+    blank's pipe ends to the
     trusted side over the socket, fork more on request, and on ``end`` kill them and
     count any other live process. Then kill every process in the sandbox (``kill(-1)``;
     it has its own PID namespace), wipe the job folder, write a note (leftovers, clean)
@@ -1067,7 +1068,8 @@ def _run_diff(hosts, job, jobdir, limits, deadline):
     return {"status": "ran", "pairs": pairs}
 
 
-_RUNNERS = {"tests": _run_tests, "io": _run_io, "diff": _run_diff}
+#: what J runs; io and differential jobs have no test code and go direct (see direct.py)
+_RUNNERS = {"tests": _run_tests}
 
 
 class _Blanks:
@@ -1211,7 +1213,8 @@ def run_candidates(job, take, jobdir, started, runners, host_class=None):
             elif outcome.get("status") != "pass":
                 killed += 1
             host.close()
-            host.tails(outcome, i == 0 and outcome.get("status") != "pass", jobdir)
+            host.tails(outcome, i == 0 and outcome.get("status") not in ("pass", "ran"),
+                       jobdir)
             outcomes.append(outcome)
             if i == 0 and kind != "io" and outcome.get("status") not in ("pass", "ran"):
                 break  # the original failed: mutants would tell nothing

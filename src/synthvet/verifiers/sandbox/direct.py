@@ -29,6 +29,8 @@ from synthvet.verifiers.sandbox._child import (
     _Host,
     _load,
     _reply_value,
+    _run_diff,
+    _run_io,
     _tainted,
     encode,
     run_candidates,
@@ -298,7 +300,8 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
     def take() -> tuple[int, int, int]:
         return taken.pop() if taken else session.take()
 
-    outcomes = run_candidates(job, take, session.jobdir, started, {"probes": _run_probes},
+    runners = {"probes": _run_probes, "io": _run_io, "diff": _run_diff}
+    outcomes = run_candidates(job, take, session.jobdir, started, runners,
                               _host_class(session))
     session.close_fds()
     try:
@@ -319,7 +322,7 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
         box.close()
         return JobResult(False, "crashed", f"the sandbox ended during the job "
                          f"({type(exc).__name__})", seconds=time.monotonic() - t0)
-    if outcomes and outcomes[0].get("status") != "pass" and type(tails.get("c0")) is list:
+    if outcomes and type(tails.get("c0")) is list:
         out, err = (list(tails["c0"]) + ["", ""])[:2]
         outcomes[0]["stdout_tail"], outcomes[0]["stderr_tail"] = str(out), str(err)
     leftovers = note.get("leftovers")
