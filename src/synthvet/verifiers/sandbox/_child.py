@@ -814,6 +814,37 @@ def _load(host, code, mode, jobdir, limits, deadline, module="solution", then=No
                         more=then is not None, then=then)
 
 
+def load_function(host, job, jobdir, limits, deadline, then=None, late=False):
+    """Load the candidate in function mode: ``(names, seconds, None)``, or ``(None, 0,
+    outcome)`` when it cannot be called. ``then`` (a batch of calls) goes right behind
+    the program, or, ``late``, once it has loaded."""
+    import time
+
+    t_load = time.perf_counter()
+    try:
+        reply = _load(host, job["code"], "function", jobdir, limits, deadline,
+                      then=None if late else then)
+        if late and type(reply) is dict and reply.get("ok") is True:
+            write_frame(host.wfd, then)
+    except CandidateGone:
+        return None, 0.0, _tainted(host)
+    except OSError:
+        host.taint = ("died", "candidate process ended before its calls")
+        return None, 0.0, _tainted(host)
+    t_load = time.perf_counter() - t_load
+    if host.taint:
+        return None, 0.0, _tainted(host)
+    if reply.get("ok") is not True:
+        return None, 0.0, {"status": "load_error", **{k: reply.get(k) for k in (
+            "exc_type", "message", "traceback")}}
+    names = reply.get("names")
+    if type(names) is not dict:
+        host.kill()
+        host.taint = ("protocol", "bad names")
+        return None, 0.0, _tainted(host)
+    return names, t_load, None
+
+
 def _test_failure(exc, tests_src):
     """Where in the tests an exception came from: line number and source line."""
     tb = exc.__traceback__
@@ -841,22 +872,9 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     import time
     import types
 
-    t_load = time.perf_counter()
-    try:
-        reply = _load(host, job["code"], "function", jobdir, limits, deadline)
-    except CandidateGone:
-        return _tainted(host)
-    t_load = time.perf_counter() - t_load
-    if host.taint:
-        return _tainted(host)
-    if reply.get("ok") is not True:
-        return {"status": "load_error", **{k: reply.get(k) for k in
-                                            ("exc_type", "message", "traceback")}}
-    names = reply.get("names")
-    if type(names) is not dict:
-        host.kill()
-        host.taint = ("protocol", "bad names")
-        return _tainted(host)
+    names, t_load, failed = load_function(host, job, jobdir, limits, deadline)
+    if failed is not None:
+        return failed
     # A test script's `if __name__ == "__main__":` block runs, as it would from the shell;
     # in the check and pytest forms we call the tests ourselves (no `unittest.main()`).
     ns = {"__name__": "__main__" if job["form"] == "script" else "__tests__",

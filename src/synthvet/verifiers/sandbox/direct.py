@@ -27,12 +27,12 @@ from synthvet.verifiers.sandbox._child import (
     Unsupported,
     WireError,
     _Host,
-    _load,
     _reply_value,
     _run_diff,
     _run_io,
     _tainted,
     encode,
+    load_function,
     run_candidates,
     write_frame,
 )
@@ -202,28 +202,9 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
     # Behind the program only while the pipe holds it unread: a host stuck loading
     # must not block this side's write.
     late = then is not None and len(json.dumps(then)) > 32_000
-    t_load = time.perf_counter()
-    try:
-        reply = _load(host, job["code"], "function", jobdir, limits, deadline,
-                      then=None if late else then)
-        if late and type(reply) is dict and reply.get("ok") is True:
-            write_frame(host.wfd, then)
-    except CandidateGone:
-        return _tainted(host)
-    except OSError:
-        host.taint = ("died", "candidate process ended before its calls")
-        return _tainted(host)
-    t_load = time.perf_counter() - t_load
-    if host.taint:
-        return _tainted(host)
-    if reply.get("ok") is not True:
-        return {"status": "load_error", **{k: reply.get(k) for k in
-                                            ("exc_type", "message", "traceback")}}
-    names = reply.get("names")
-    if type(names) is not dict:
-        host.kill()
-        host.taint = ("protocol", "bad names")
-        return _tainted(host)
+    names, t_load, failed = load_function(host, job, jobdir, limits, deadline, then, late)
+    if failed is not None:
+        return failed
     form = job["form"]
     if form == "check" and names.get(job["entry_point"]) != "callable":
         return {"status": "fail", "message": f"solution defines no function "
