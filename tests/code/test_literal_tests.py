@@ -392,3 +392,16 @@ def test_the_trusted_side_applies_exactly_the_grammars_built_ins() -> None:
 
     assert set(direct._WRAPPERS) == set(probes.WRAPPERS)
     assert all(direct._WRAPPERS[n] is getattr(builtins, n) for n in probes.WRAPPERS)
+
+
+def test_a_failed_load_is_reported_not_mistaken_for_a_crash(literal: CodeDomain) -> None:
+    """The calls go right behind the program; a host whose program fails to load answers
+    and ends before reading them. That answer decides (a race found by the end-to-end
+    test: writing the calls to the ended host used to count as the host dying)."""
+    for _ in range(40):
+        v = _check(literal, "import no_such_module_anywhere\ndef f(x):\n    return x\n",
+                   "def check(candidate):\n    assert candidate(1) == 1\n")
+        assert (v.status, v.reason) == (Status.NEEDS_REVIEW, "checker_unavailable"), v
+        v = _check(literal, "def f(x):\n    return x\nraise ValueError('at import')\n",
+                   "def check(candidate):\n    assert candidate(1) == 1\n")
+        assert (v.status, v.reason) == (Status.REFUTED, "tests_failed"), v

@@ -624,7 +624,10 @@ class _Host:
             if obj is not None:
                 write_frame(self.wfd, obj)
             if then is not None:
-                write_frame(self.wfd, then)
+                try:
+                    write_frame(self.wfd, then)
+                except OSError:
+                    pass  # it may have answered obj and ended (a failed load): read that
             reply = self.reader.read(self.deadline)
             if self.reader.buf and not more:  # one request, one reply
                 raise WireError("bytes after the reply")
