@@ -272,6 +272,21 @@ class Sandbox:
             self._finalizer.detach()
             self._finalizer = None
 
+    # ----------------------------------------------------------------- direct jobs
+
+    def control(self) -> socket.socket:
+        """The zygote's control socket (a started sandbox): direct jobs talk on it."""
+        assert self._ctl is not None, "the sandbox is not started"
+        return self._ctl
+
+    def read_note(self, deadline: float) -> Any:
+        """The next frame from the zygote's stdout (its notes, a tails report)."""
+        return self._reader.read(deadline)
+
+    def count_job(self) -> None:
+        """One more job on this sandbox (it is recycled every ``recycle_every``)."""
+        self._jobs += 1
+
     def protections_off(self) -> list[str]:
         return [name for name in PROTECTIONS if not self.protections.get(name, False)]
 

@@ -264,8 +264,7 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
     runner's shape, so the code domain reads it the same way."""
     from synthvet.verifiers.sandbox import JobResult
 
-    ctl = box._ctl
-    assert ctl is not None
+    ctl = box.control()
     deadline = t0 + timeout
     session = _Session(ctl, deadline)
     started = time.monotonic()
@@ -275,7 +274,7 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
         box.close()
         return JobResult(False, "crashed", f"the sandbox did not start the job "
                          f"({type(exc).__name__}: {exc})", seconds=time.monotonic() - t0)
-    box._jobs += 1
+    box.count_job()
     taken = [first]
 
     def take() -> tuple[int, int, int]:
@@ -288,11 +287,11 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
     try:
         write_frame(ctl.fileno(), {"op": "end", "tails": session.tails})
         tails: dict[str, Any] = {}
-        note = box._reader.read(deadline + 1.0)
+        note = box.read_note(deadline + 1.0)
         if type(note) is dict and note.get("from") == "tails":
             got = note.get("tails")
             tails = got if type(got) is dict else {}
-            note = box._reader.read(deadline + 1.0)
+            note = box.read_note(deadline + 1.0)
         if type(note) is not dict or note.get("from") != "zygote":
             raise WireError("expected the zygote's note")
     except TimeoutError:
