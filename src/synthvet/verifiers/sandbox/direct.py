@@ -1,11 +1,13 @@
-"""Direct jobs: literal tests (:mod:`.probes`) checked on the trusted side.
+"""Direct jobs: no test runner in the sandbox, the trusted side talks to the hosts.
 
-The zygote forks candidate hosts as for any job but hands their pipe ends to us instead
-of to a test runner; we load the candidate, call it with each probe's arguments, and
-compare what comes back (decoded into plain built-in values only) here, where the
-candidate cannot reach. At the end the zygote kills the hosts, counts any other process
-still running (a daemon) and reports that count: a direct job's verdict waits for it.
-Saving the test runner's fork is what makes this path about twice as cheap per record.
+Literal tests (:mod:`.probes`), io tests and differential testing have no test code to
+run. For them the zygote forks candidate hosts as for any job but hands their pipe ends
+to us instead of to a test runner; we load the candidate, send it the calls (or the
+stdin of each run), and compare what comes back (decoded into plain built-in values
+only) here, where the candidate cannot reach. At the end the zygote kills the hosts,
+counts any other process still running (a daemon) and reports that count: a direct
+job's verdict waits for it. One sandboxed process per candidate instead of two: on
+HumanEval the whole run takes about a quarter less time than with the tests run by J.
 """
 
 from __future__ import annotations
