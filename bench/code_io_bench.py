@@ -13,7 +13,6 @@ processes that build the domain once and take records as they become free.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import random
 import statistics
 import subprocess
@@ -24,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, table, write_section
+from _code_pool import run_code_domain
+from _report import publish, table
 
 LOAD_AT_START = __import__("os").getloadavg()[0]
 
@@ -71,40 +71,6 @@ def problems(n: int) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------- synthvet
 
-_DOMAIN: Any = None
-
-
-def _start_worker() -> None:
-    global _DOMAIN
-    from synthvet.domains.code import CodeDomain
-
-    _DOMAIN = CodeDomain({"mutants": 0})
-
-
-def _check_one(p: dict[str, Any]) -> str:
-    from synthvet.model import Limits
-    from synthvet.testing import make_record
-
-    v = _DOMAIN.check(make_record({"domain": "code", **p}), Limits(seconds=30))
-    return f"{v.status.value}/{v.reason}"
-
-
-def run_synthvet(probs: list[dict[str, Any]], workers: int = 2) -> tuple[float, dict[str, int]]:
-    import synthvet.domains.code
-    import synthvet.testing
-    import synthvet.verifiers.sandbox.direct  # noqa: F401 - imported before the clock
-
-    ctx = mp.get_context("fork")
-    t = time.perf_counter()
-    with ctx.Pool(workers, initializer=_start_worker) as pool:
-        results = list(pool.imap_unordered(_check_one, probs, chunksize=2))
-    seconds = time.perf_counter() - t
-    counts: dict[str, int] = {}
-    for key in results:
-        counts[key] = counts.get(key, 0) + 1
-    return seconds, counts
-
-
 # ----------------------------------------------------------------------------- the loop
 
 
@@ -141,7 +107,7 @@ def main() -> None:
     for r in range(args.repeats):
         s, passed = run_loop(probs)
         loop.append(s)
-        s, counts = run_synthvet(probs)
+        s, counts = run_code_domain(probs, {"mutants": 0})
         sv.append(s)
         print(f"round {r + 1}: subprocess loop {loop[-1]:.2f}s, synthvet {sv[-1]:.2f}s",
               file=sys.stderr)
@@ -171,10 +137,7 @@ Samples: loop {', '.join(f'{x:.2f}' for x in loop)}; synthvet
 {', '.join(f'{x:.2f}' for x in sv)} s. Load average (1 min) at the start:
 {LOAD_AT_START:.1f} on 2 cores.
 """
-    print(md)
-    print(machine(), file=sys.stderr)
-    if not args.no_write:
-        write_section("code-io", md)
+    publish("code-io", md, not args.no_write)
 
 
 if __name__ == "__main__":

@@ -457,7 +457,7 @@ class CodeDomain:
         # literal asserts are checked on this side, with no test runner in the sandbox
         job, muts = self._job("probes" if probes else "tests", solution, seconds,
                               {"form": form, "tests": tests, "entry_point": entry,
-                               "probes": probes})
+                               **({"probes": probes} if probes else {})})
         job["job_seconds"] = max(0.1, budget * 0.9 - 0.05)
         result = box.run(job, budget)
         evidence["form"] = form

@@ -32,6 +32,7 @@ from synthvet.verifiers.sandbox._child import (
     _reply_value,
     _run_diff,
     _run_io,
+    _short,
     _tainted,
     encode,
     load_function,
@@ -227,6 +228,12 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
                 host.taint = host.taint or (
                     "unsupported", f"test passed a value that cannot travel to {name}()")
                 raise CandidateGone(host.taint[1])
+            if batch[i]["name"] != name or batch[i]["args"] != encode(list(args)) or \
+                    batch[i]["kwargs"] != encode(dict(kwargs)):
+                # the batch and the evaluation disagree on which call this is: an answer
+                # would be checked against the wrong assert, so nothing is concluded
+                host.taint = host.taint or ("protocol", "probe calls out of order")
+                raise CandidateGone(host.taint[1])
             host.calls += 1
             reply = host.request(None, more=i + 1 < len(batch))
             if type(reply) is dict:
@@ -253,6 +260,9 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
                 "source": probe["source"], "passed_tests": []}
             if host.last:
                 out["last_call"] = host.last
+            expr = probe["expr"]
+            if expr[0] == "cmp" and "lit" in (expr[2][0], expr[3][0]):
+                out["expected"] = _short((expr[3] if expr[3][0] == "lit" else expr[2])[1])
             if host.limit or isinstance(failure, (RecursionError, MemoryError)):
                 out["limit"] = host.limit or type(failure).__name__
             return out
@@ -314,8 +324,8 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
                          seconds=time.monotonic() - t0)
     if leftovers or not note.get("clean"):
         box.close()  # recycled: the next job gets a fresh sandbox
-    report = {"from": "job", "outcomes": outcomes, "zygote_alive": True,
-              "leftovers": leftovers, "seconds": time.monotonic() - started}
+    report = {"from": "job", "outcomes": outcomes, "leftovers": leftovers,
+              "seconds": time.monotonic() - started}
     return JobResult(True, "ok", "", report, leftovers, bool(note.get("clean")),
                      time.monotonic() - t0)
 
