@@ -152,7 +152,8 @@ class CodeDomain:
                              f"bubblewrap, warm start {info['start_seconds'] * 1000:.0f} ms; "
                              f"on: {', '.join(on)}")]
         notes = {"cgroups": "not used: per-process RLIMIT_AS instead",
-                 "distinct_host_uid": "needs root (unshare + setpriv); else the caller's uid"}
+                 "distinct_host_uid": "needs root (a private mount namespace + setresuid); "
+                                      "else the caller's uid"}
         out += [CheckerStatus(f"sandbox:{p}", False, notes.get(p, "off")) for p in off]
         return out
 

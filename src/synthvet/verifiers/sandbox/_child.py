@@ -1374,21 +1374,31 @@ def zygote_main():
     # in a direct job the candidate hosts' pipe ends go out on it.
     ctl = socket.socket(fileno=os.dup(0))
     seq = 1
-    blank = _fork_blank()  # forked ahead, holding nothing of any job
     while True:
         jobdir = os.path.join(tmp, f"job{seq}")
+        # The next job's first host, forked ahead (holding nothing of any job) and offered
+        # to the trusted side at once: a direct job starts by talking to it, with no
+        # round trip to us. We keep our own ends until we know which kind of job it is.
+        blank = _fork_blank()
         known = {blank[0]}
         try:
-            mode = read_frame(0)
+            os.mkdir(jobdir, 0o700)
+        except FileExistsError:
+            pass
+        try:
+            _hand_over(ctl, blank, {"dir": jobdir}, keep=True)
+            req = read_frame(0)
         except Exception:  # noqa: BLE001 - the trusted side is gone: so are we
             os._exit(0)
-        op = mode.get("op") if type(mode) is dict else None
+        op = req.get("op") if type(req) is dict else None
         if op == "job":
             leftovers = _serve_job(blank, jobdir, known, out_fd, isolated, ctl)
             if leftovers is None:
                 os._exit(0)
-        elif op == "direct":
-            leftovers = _serve_direct(blank, jobdir, known, out_fd, isolated, ctl)
+        elif op in _DIRECT_OPS:
+            os.close(blank[1])
+            os.close(blank[2])
+            leftovers = _serve_direct(req, jobdir, known, out_fd, isolated, ctl)
         else:
             os._exit(0)
         if isolated:
@@ -1418,8 +1428,6 @@ def zygote_main():
             os._exit(0)
         if not clean or leftovers:
             os._exit(0)
-        # the next job's first host, forked while the trusted side writes its verdict
-        blank = _fork_blank()
 
 
 def _serve_job(blank, jobdir, known, out_fd, isolated, ctl):
@@ -1472,7 +1480,7 @@ def _serve_job(blank, jobdir, known, out_fd, isolated, ctl):
     return leftovers
 
 
-def _hand_over(ctl, blank, extra=None):
+def _hand_over(ctl, blank, extra=None, keep=False):
     """Send a candidate host's pipe ends to the trusted side (a direct job)."""
     import socket
 
@@ -1481,26 +1489,26 @@ def _hand_over(ctl, blank, extra=None):
     try:
         socket.send_fds(ctl, [_HDR.pack(len(body)) + body], [w, r])
     finally:
-        os.close(w)
-        os.close(r)
+        if not keep:
+            os.close(w)
+            os.close(r)
 
 
-def _serve_direct(blank, jobdir, known, out_fd, isolated, ctl):
+#: what the trusted side says to us during a direct job
+_DIRECT_OPS = ("blank", "kill", "end")
+
+
+def _serve_direct(req, jobdir, known, out_fd, isolated, ctl):
     """A job with no test runner: the trusted side talks to the candidate hosts itself
     (their pipe ends go to it over ``ctl``) and checks literal tests on its side. Z
     forks hosts, kills one on request, and at the end reports what else is running and
-    what the named hosts printed. Returns the processes left besides the hosts."""
+    what the named hosts printed. ``req`` is the job's first request to us. Returns the
+    processes left besides the hosts."""
     import signal
 
-    try:
-        os.mkdir(jobdir, 0o700)
-    except FileExistsError:
-        pass
     tails = []
     try:
-        _hand_over(ctl, blank, {"dir": jobdir})
         while True:
-            req = read_frame(0)
             op = req.get("op") if type(req) is dict else None
             if op == "blank":
                 try:
@@ -1508,6 +1516,7 @@ def _serve_direct(blank, jobdir, known, out_fd, isolated, ctl):
                 except OSError as exc:  # process limit: the trusted side reports it
                     body = json.dumps({"error": f"cannot fork a host: {exc}"}).encode()
                     ctl.sendall(_HDR.pack(len(body)) + body)
+                    req = read_frame(0)
                     continue
                 known.add(more[0])
                 _hand_over(ctl, more)
@@ -1522,6 +1531,7 @@ def _serve_direct(blank, jobdir, known, out_fd, isolated, ctl):
                 break
             else:
                 break
+            req = read_frame(0)
     except Exception:  # noqa: BLE001, S110 - the trusted side went away mid-job
         pass
     for pid in known:

@@ -17,14 +17,11 @@ import json
 import math
 import operator
 import os
-import select
-import socket
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from synthvet.verifiers.sandbox._child import (
-    _HDR,
     CandidateGone,
     Unsupported,
     WireError,
@@ -58,37 +55,16 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 class _Session:
     """One direct job's conversation with the zygote over the control socket."""
 
-    def __init__(self, ctl: socket.socket, deadline: float) -> None:
-        self.ctl = ctl
+    def __init__(self, box: Sandbox, deadline: float) -> None:
+        self.box = box
+        self.ctl = box.control()
         self.deadline = deadline
         self.jobdir = ""
         self.tails: list[str] = []
         self.fds: list[int] = []
 
-    def _receive(self) -> tuple[dict[str, Any], list[int]]:
-        left = self.deadline - time.monotonic()
-        if left <= 0 or not select.select([self.ctl], [], [], left)[0]:
-            raise TimeoutError("the sandbox did not hand over a candidate host")
-        data, fds, _flags, _addr = socket.recv_fds(self.ctl, 4096, 2)
-        self.fds += fds
-        while len(data) < 4 or len(data) < 4 + _HDR.unpack_from(data)[0]:
-            if not select.select([self.ctl], [], [], max(0.0, self.deadline
-                                                            - time.monotonic()))[0]:
-                raise TimeoutError("the sandbox did not hand over a candidate host")
-            more = self.ctl.recv(4096)
-            if not more:
-                raise EOFError("the sandbox closed its control socket")
-            data += more
-        (size,) = _HDR.unpack_from(data)
-        if len(data) != 4 + size:
-            raise WireError("trailing bytes on the control socket")
-        msg = json.loads(data[4:])
-        if type(msg) is not dict:
-            raise WireError("control message is not an object")
-        return msg, fds
-
     def first(self) -> tuple[int, int, int]:
-        write_frame(self.ctl.fileno(), {"op": "direct"})
+        """The host the zygote offered when the last job ended: no request needed."""
         return self._host()
 
     def take(self) -> tuple[int, int, int]:
@@ -96,7 +72,8 @@ class _Session:
         return self._host()
 
     def _host(self) -> tuple[int, int, int]:
-        msg, fds = self._receive()
+        msg, fds = self.box.receive(self.deadline)
+        self.fds += fds
         if "error" in msg:
             raise RuntimeError(str(msg["error"])[:200])
         if len(fds) != 2 or type(msg.get("pid")) is not int:
@@ -278,7 +255,7 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
 
     ctl = box.control()
     deadline = t0 + timeout
-    session = _Session(ctl, deadline)
+    session = _Session(box, deadline)
     started = time.monotonic()
     try:
         first = session.first()
