@@ -131,8 +131,40 @@ def decode(data, depth=0, handles=None):
     raise WireError(f"unknown tag {tag!r}")
 
 
+def _encoder():
+    from json import encoder
+
+    if encoder.c_make_encoder is None:
+        return None
+    return encoder.c_make_encoder({}, _not_json, encoder.encode_basestring_ascii, None,
+                                  ":", ",", False, False, True)
+
+
+def _not_json(o):
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+# json's C encoder and scanner, called directly: what json.dumps and json.loads do for
+# these arguments, without their Python layers (a fresh encoder object per dumps call).
+# Every process here writes frames right after a fork, where each Python function run
+# costs copied pages too.
+_ENC = [_encoder()]
+_SCAN = json.JSONDecoder().scan_once
+
+
+def _dumps(obj):
+    enc = _ENC[0]
+    if enc is None:
+        return json.dumps(obj, separators=(",", ":"))
+    try:
+        return "".join(enc(obj, 0))
+    except BaseException:
+        _ENC[0] = _encoder()  # its cycle markers may be left half-filled
+        raise
+
+
 def write_frame(fd, obj):
-    data = json.dumps(obj, separators=(",", ":")).encode("utf-8")
+    data = _dumps(obj).encode("utf-8")
     buf = memoryview(_HDR.pack(len(data)) + data)
     while buf:
         n = os.write(fd, buf)
@@ -173,7 +205,14 @@ def read_frame(fd, deadline=None, cap=MAX_FRAME):
 
 def _parse(data):
     try:
-        return json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        try:
+            obj, end = _SCAN(text, 0)
+            if end == len(text):
+                return obj
+        except (StopIteration, ValueError):
+            pass
+        return json.loads(text)  # the slow path raises json.loads's own errors
     except (ValueError, RecursionError) as exc:
         raise WireError(f"undecodable frame: {exc}") from None
 

@@ -119,16 +119,26 @@ def _host_class(session: _Session) -> Callable[..., _Host]:
     return _DirectHost
 
 
+_ATOMS = (int, float, str, bool, type(None), bytes, complex)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a literal that nothing can have changed: atoms are their own copy."""
+    if type(value) in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
 def _evaluate(expr: tuple[Any, ...], call: Callable[[str], Callable[..., Any]]) -> Any:
     kind = expr[0]
     if kind == "lit":
-        return copy.deepcopy(expr[1])  # a fresh object per evaluation, as in the tests
+        return _fresh(expr[1])  # a fresh object per evaluation, as in the tests
     if kind == "call":
         return call(expr[1])(*expr[2], **expr[3])
     if kind == "not":
         return not _evaluate(expr[1], call)
     if kind == "wrap":
-        return _WRAPPERS[expr[1]](_evaluate(expr[2], call), *copy.deepcopy(expr[3]))
+        return _WRAPPERS[expr[1]](_evaluate(expr[2], call), *_fresh(expr[3]))
     if kind == "isclose":
         left = _evaluate(expr[1], call)
         return math.isclose(left, _evaluate(expr[2], call), **expr[3])
