@@ -6,6 +6,7 @@ every ``recycle_every`` jobs and after anything odd."""
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 
@@ -150,3 +151,60 @@ def test_recycled_every_n_jobs_and_after_anything_odd() -> None:
         assert d._sandbox._proc.pid != before
     finally:
         d.close()
+
+
+def test_one_zygote_serves_every_kind_of_job_in_any_order(domain: CodeDomain) -> None:
+    """The zygote offers the next job's first host when a job ends, before it knows the
+    job's kind: a direct job talks to it, a job with tests run as code hands it to J, a
+    record that never reaches the sandbox leaves it for the next. One zygote serves any
+    sequence of kinds, and each verdict is what that record deserves."""
+    lim = Limits(seconds=20)
+    wrong = "def f(x):\n    return x + 4\n"
+    code_tests = "def check(candidate):\n    x = 2\n    assert candidate(x) == 5\n"
+    pytest_tests = "def test_f():\n    assert f(2) == 5\n"
+    io_sol = "print(int(input()) + 3)\n"
+    io_bad = "print(int(input()) + 4)\n"
+    io = [{"input": "2\n", "output": "5\n"}]
+    ref = "def f(x: int) -> int:\n    return x + 3\n"
+    kinds = [
+        ({"solution": HONEST, "tests": CHECK5, "entry_point": "f"}, Status.VERIFIED),
+        ({"solution": HONEST, "tests": code_tests, "entry_point": "f"}, Status.VERIFIED),
+        ({"solution": io_sol, "io_tests": io}, Status.VERIFIED),
+        ({"solution": HONEST, "tests": pytest_tests}, Status.VERIFIED),
+        ({"solution": "def f(x:", "tests": CHECK5, "entry_point": "f"}, Status.NEEDS_REVIEW),
+        ({"solution": wrong, "tests": CHECK5, "entry_point": "f"}, Status.REFUTED),
+        ({"solution": io_bad, "io_tests": io}, Status.REFUTED),
+        ({"solution": wrong, "tests": code_tests, "entry_point": "f"}, Status.REFUTED),
+        ({"solution": HONEST, "reference_solution": ref, "entry_point": "f"},
+         Status.VERIFIED),
+        ({"solution": wrong, "tests": pytest_tests}, Status.REFUTED),
+    ]
+    pid = None
+    for round_ in range(2):
+        order = kinds if round_ == 0 else kinds[::-1]
+        for fields, status in order:
+            v = domain.check(make_record({"domain": "code", **fields}), lim)
+            assert v.status is status, (fields, v)
+            if domain._sandbox._proc is not None:
+                pid = pid or domain._sandbox._proc.pid
+                assert domain._sandbox._proc.pid == pid, "the sandbox was restarted"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a distinct host uid needs root")
+def test_sandbox_runs_as_an_unused_host_uid_with_no_groups(domain: CodeDomain) -> None:
+    """As root, the sandbox is started as an unused host uid (a private mount namespace
+    and setresuid in the child before bwrap): every process of it, seen from the host."""
+    assert domain.check(_rec(HONEST, CHECK5), Limits(seconds=20)).status is Status.VERIFIED
+    assert domain._sandbox.protections["distinct_host_uid"]
+    todo, seen = [domain._sandbox._proc.pid], []
+    while todo:
+        pid = todo.pop()
+        with open(f"/proc/{pid}/status") as fh:
+            status = dict(line.split(":", 1) for line in fh if ":" in line)
+        uids, gids = status["Uid"].split(), status["Gid"].split()
+        assert len(set(uids)) == 1 and 61000 <= int(uids[0]) < 65000, status["Uid"]
+        assert set(gids) == {uids[0]} and not status["Groups"].split(), status
+        seen.append(pid)
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            todo += [int(p) for p in fh.read().split()]
+    assert len(seen) >= 3  # bwrap, its init, the zygote (and a host forked ahead)

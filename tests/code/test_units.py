@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthvet.domains.code import _io_equal, _same_value
-from synthvet.verifiers.sandbox._child import Unsupported, WireError, decode, encode
+from synthvet.verifiers.sandbox._child import (
+    Unsupported,
+    WireError,
+    _fill_pools,
+    _free_blocks,
+    _parse,
+    decode,
+    encode,
+    write_frame,
+)
 from synthvet.verifiers.sandbox.differential import Unannotated, generate_inputs
 from synthvet.verifiers.sandbox.mutants import mutants
 
@@ -136,3 +146,53 @@ def test_mutants_inside_fstrings_and_statements_compile() -> None:
     for m in ms:
         compile(m.source, "<m>", "exec")
         assert m.source != src
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=20)
+
+
+@given(json_values)
+@settings(max_examples=200, deadline=None)
+def test_frames_hold_what_json_dumps_writes(value: object) -> None:
+    """Frames are written with json's C encoder called directly: the same bytes as
+    ``json.dumps``, read back as ``json.loads`` reads them."""
+    r, w = os.pipe()
+    try:
+        write_frame(w, value)
+        data = os.read(r, 1 << 16)
+    finally:
+        os.close(r)
+        os.close(w)
+    text = json.dumps(value, separators=(",", ":"))
+    assert data == len(text).to_bytes(4, "big") + text.encode()
+    assert json.dumps(_parse(data[4:])) == json.dumps(value)
+
+
+@given(st.binary(max_size=40) | json_values.map(lambda v: f" {json.dumps(v)}\n".encode()))
+@settings(max_examples=300, deadline=None)
+def test_frames_parse_as_json_loads_does(data: bytes) -> None:
+    try:
+        want = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        with pytest.raises(WireError):
+            _parse(data)
+        return
+    assert json.dumps(_parse(data)) == json.dumps(want)
+
+
+def test_fill_pools_takes_up_the_allocators_free_blocks() -> None:
+    before = _free_blocks()
+    if not before:
+        pytest.skip("this Python reports no allocator statistics")
+    keep = _fill_pools()
+    after = _free_blocks()
+    assert len(keep) > sum(before.values()) / 2
+
+    def blocks(free: dict[int, int]) -> int:  # the sizes _fill_pools fills with bytes
+        return sum(n for size, n in free.items() if size >= 48)
+
+    assert blocks(after) < blocks(before) / 2, (before, after)

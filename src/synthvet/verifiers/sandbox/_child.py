@@ -5,17 +5,17 @@ also imported on the trusted side for its wire format (:func:`encode`, :func:`de
 :func:`read_frame`, :func:`write_frame`). Three kinds of process run this code:
 
 ``Z`` (the zygote)
-    Started once per sandbox. Imports the common standard library once, forks a blank
-    candidate host ``B`` ahead, then loops: read which kind of job comes next (a small
-    frame on its stdin, a socket); for a ``job``, fork the runner ``J`` (which reads the
-    job itself), hand it more blanks on request and wait for it; for a ``direct`` job
-    (literal tests, io tests, differential testing: no test code to run) hand the
-    blank's pipe ends to the
-    trusted side over the socket, fork more on request, and on ``end`` kill them and
-    count any other live process. Then kill every process in the sandbox (``kill(-1)``;
-    it has its own PID namespace), wipe the job folder, write a note (leftovers, clean)
-    on its stdout and fork the next blank. Z never reads a job's data, so a blank forked
-    from it carries nothing of any job in its memory.
+    Started once per sandbox (its code arrives compiled on stdin, a socket). Imports the
+    common standard library once, then loops: fork a blank candidate host ``B`` for the
+    next job and offer its pipe ends to the trusted side over the socket at once; read
+    the job's first request. A ``job`` (tests run as code): fork the runner ``J`` (which
+    reads the job itself) with that blank, hand it more on request and wait for it.
+    Anything else is a direct job (literal tests, io tests, differential testing: no test
+    code to run), whose trusted side already talks to the offered blank: fork more on
+    request, and on ``end`` kill them and count any other live process. Then kill every
+    process in the sandbox (``kill(-1)``; it has its own PID namespace), wipe the job
+    folder and write a note (leftovers, clean) on its stdout. Z never reads a job's data,
+    so a blank forked from it carries nothing of any job in its memory.
 
 ``J`` (the job runner)
     Reads one job (the solution text, its mutants, the tests) from the trusted side's
@@ -223,7 +223,7 @@ class FrameReader:
     for the next frame. Only for a channel this reader owns alone (the trusted side's end
     of the sandbox's output; J's end of a candidate's replies; B's end of J's requests)."""
 
-    __slots__ = ("fd", "buf")
+    __slots__ = ("buf", "fd")
 
     def __init__(self, fd):
         self.fd = fd
@@ -911,7 +911,6 @@ def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     """Run the record's tests against one loaded candidate host. Returns an outcome dict."""
     import builtins
     import random
-    import time
     import types
 
     names, t_load, failed = load_function(host, job, jobdir, limits, deadline)
