@@ -208,3 +208,20 @@ def test_sandbox_runs_as_an_unused_host_uid_with_no_groups(domain: CodeDomain) -
         with open(f"/proc/{pid}/task/{pid}/children") as fh:
             todo += [int(p) for p in fh.read().split()]
     assert len(seen) >= 3  # bwrap, its init, the zygote (and a host forked ahead)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a distinct host uid needs root")
+def test_a_failed_uid_drop_means_no_sandbox_not_a_root_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the child cannot enter its mount namespace (here: the mount point does not
+    exist), nothing runs as root instead: the record goes to review, saying why."""
+    from synthvet.verifiers import sandbox
+
+    monkeypatch.setattr(sandbox, "_PY_MOUNT", "/nonexistent-synthvet/py")
+    d = CodeDomain({"timeout": 5.0, "mutants": 0})
+    try:
+        v = d.check(_rec(HONEST, CHECK5), Limits(seconds=20))
+    finally:
+        d.close()
+    assert v.status is Status.NEEDS_REVIEW and v.reason == "checker_unavailable", v
+    assert "unused uid" in v.detail

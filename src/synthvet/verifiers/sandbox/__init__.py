@@ -269,7 +269,13 @@ class Sandbox:
                 preexec_fn=(None if uid is None  # noqa: PLW1509
                             else _private_mounts(uid, _python()[1])),
             )
-        except (OSError, subprocess.SubprocessError) as exc:
+        except subprocess.SubprocessError as exc:  # only the preexec_fn raises this
+            ours.close()
+            raise SandboxUnavailable(
+                f"cannot start the sandbox as an unused uid (as root, a private mount "
+                f"namespace and setresuid; this needs CAP_SYS_ADMIN and CAP_SETUID): "
+                f"{exc}") from exc
+        except OSError as exc:
             ours.close()
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from exc
         finally:
