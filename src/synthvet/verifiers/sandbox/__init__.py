@@ -22,7 +22,6 @@ hosts' pipe ends out) and a pipe (reports and notes); see :mod:`._child`.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import secrets
 import select
@@ -39,7 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from synthvet.verifiers.sandbox import _child
-from synthvet.verifiers.sandbox._child import _HDR, FrameReader, WireError, write_frame
+from synthvet.verifiers.sandbox._child import (
+    _HDR,
+    FrameReader,
+    WireError,
+    _parse,
+    write_frame,
+)
 
 __all__ = [
     "PROTECTIONS",
@@ -380,7 +385,7 @@ class Sandbox:
             (size,) = _HDR.unpack_from(data)
             if len(data) != 4 + size:
                 raise WireError("trailing bytes on the control socket")
-            msg = json.loads(data[4:])
+            msg = _parse(data[4:])
             if type(msg) is not dict:
                 raise WireError("control message is not an object")
         except BaseException:

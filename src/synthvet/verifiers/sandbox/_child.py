@@ -1583,7 +1583,7 @@ def _hand_over(ctl, blank, extra=None, keep=False):
     import socket
 
     pid, w, r = blank
-    body = json.dumps({"pid": pid, **(extra or {})}).encode()
+    body = _dumps({"pid": pid, **(extra or {})}).encode()
     try:
         socket.send_fds(ctl, [_HDR.pack(len(body)) + body], [w, r])
     finally:
@@ -1612,7 +1612,7 @@ def _serve_direct(req, jobdir, known, out_fd, isolated, ctl):
                 try:
                     more = _fork_blank()
                 except OSError as exc:  # process limit: the trusted side reports it
-                    body = json.dumps({"error": f"cannot fork a host: {exc}"}).encode()
+                    body = _dumps({"error": f"cannot fork a host: {exc}"}).encode()
                     ctl.sendall(_HDR.pack(len(body)) + body)
                     req = read_frame(0)
                     continue

@@ -14,7 +14,6 @@ HumanEval the whole run takes about a quarter less time than with the tests run 
 from __future__ import annotations
 
 import copy
-import json
 import math
 import operator
 import os
@@ -26,6 +25,7 @@ from synthvet.verifiers.sandbox._child import (
     CandidateGone,
     Unsupported,
     WireError,
+    _dumps,
     _Host,
     _reply_value,
     _run_diff,
@@ -192,7 +192,7 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
     then = {"op": "calls", "calls": batch} if batch else None
     # Behind the program only while the pipe holds it unread: a host stuck loading
     # must not block this side's write.
-    late = then is not None and len(json.dumps(then)) > 32_000
+    late = then is not None and len(_dumps(then)) > 32_000
     names, t_load, failed = load_function(host, job, jobdir, limits, deadline, then, late)
     if failed is not None:
         return failed
