@@ -252,7 +252,7 @@ copied pages a record at some 2 µs each in this VM, and the exit: the floor's c
 copies about 355); the zygote about 0.8 ms (the fork, about 160 copied pages of its own
 after it, the cleanup; the floor's parent takes about 0.4); the trusted side about
 0.8 ms (parsing the solution and the tests, the protocol and its wake-ups, the verdict);
-and each worker starts a sandbox (about 48 ms, most of it pre-importing the standard
+and each worker starts a sandbox (about 48 ms, half of it pre-importing the standard
 library modules solutions use). One of them matters far more than the rest: `ast`
 (else every host's first compile() builds the AST node classes, about 0.7 ms).
 """
