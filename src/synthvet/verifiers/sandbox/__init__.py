@@ -169,6 +169,7 @@ _BOOT = ("import marshal,os\nb=bytearray()\nwhile len(b)<{n}:\n c=os.read(0,{n}-
          " if not c:raise SystemExit(3)\n b+=c\n"
          "exec(marshal.loads(bytes(b)),{{'__name__':'__main__'}})")
 
+
 def _child_code() -> Any:
     """:mod:`._child` compiled, from its ``.pyc`` as the import just left it: taken now,
     so the sandbox runs the code this process imported even if the file changes later."""

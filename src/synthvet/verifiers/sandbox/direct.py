@@ -3,9 +3,9 @@
 Literal tests (:mod:`.probes`), io tests and differential testing have no test code to
 run. For them the zygote forks candidate hosts as for any job but hands their pipe ends
 to us instead of to a test runner (the first one is offered when the previous job ends,
-so a job starts without a round trip to the zygote); we load the candidate, send it the calls (or the
-stdin of each run), and compare what comes back (decoded into plain built-in values
-only) here, where the candidate cannot reach. At the end the zygote kills the hosts,
+so a job starts without a round trip to the zygote); we load the candidate, send it the
+calls (or the stdin of each run), and compare what comes back (decoded into plain
+built-in values only) here, where the candidate cannot reach. At the end the zygote kills the hosts,
 counts any other process still running (a daemon) and reports that count: a direct
 job's verdict waits for it. One sandboxed process per candidate instead of two: on
 HumanEval the whole run takes about a quarter less time than with the tests run by J.
