@@ -201,7 +201,8 @@ def _constant(stmt: ast.stmt) -> str | None:
     return None
 
 
-def _body(stmts: list[ast.stmt], grammar: _Grammar, lines: list[str]) -> list[dict[str, Any]] | None:
+def _body(stmts: list[ast.stmt], grammar: _Grammar,
+          lines: list[str]) -> list[dict[str, Any]] | None:
     probes = []
     for stmt in stmts:
         if _inert(stmt):
