@@ -40,7 +40,7 @@ class Progress:
         now = time.monotonic()
         if self.tty:
             if self._bar is None:
-                from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar,
+                from rich.progress import (BarColumn, Progress as Bar,
                                            TextColumn, TimeRemainingColumn)
 
                 self._bar = Bar(TextColumn("verifying"), BarColumn(), TextColumn(
