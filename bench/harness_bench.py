@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import json
 import random
-import resource
 import shutil
 import statistics
 import subprocess
