@@ -22,6 +22,7 @@ hosts' pipe ends out) and a pipe (reports and notes); see :mod:`._child`.
 from __future__ import annotations
 
 import atexit
+import marshal
 import os
 import secrets
 import select
@@ -156,7 +157,7 @@ def build_argv(cfg: SandboxConfig) -> tuple[list[str], int | None]:
     if not prefix.startswith("/usr/"):
         argv += ["--ro-bind", bind_src, prefix]
     argv += ["--remount-ro", "/", "--", exe, "-I", "-S", "-B", "-c",
-             _BOOT.format(n=len(_zygote_code()))]
+             _BOOT.format(n=len(_ZYGOTE_CODE))]
     return argv, uid
 
 
@@ -185,19 +186,10 @@ def _child_code() -> Any:
     return compile(source, _child.__file__, "exec")
 
 
-_CHILD_CODE = _child_code()
-_CODE: list[bytes] = []
-
-
-def _zygote_code() -> bytes:
-    """The zygote's code, marshalled: the sandbox unmarshals it (about 1 ms) instead of
-    compiling the source (about 9 ms a start). Same interpreter on both sides
-    (:func:`_python`), so the format matches."""
-    if not _CODE:
-        import marshal
-
-        _CODE.append(marshal.dumps(_CHILD_CODE))
-    return _CODE[0]
+#: the zygote's code, marshalled: the sandbox unmarshals it (about 1 ms) instead of
+#: compiling the source (about 9 ms a start). Same interpreter on both sides
+#: (:func:`_python`), so the format matches.
+_ZYGOTE_CODE = marshal.dumps(_child_code())
 
 
 def _private_mounts(uid: int, prefix: str) -> Callable[[], None]:
@@ -294,7 +286,7 @@ class Sandbox:
         self._finalizer = weakref.finalize(self, _kill, proc)
         try:
             ours.settimeout(10.0)
-            ours.sendall(_zygote_code())
+            ours.sendall(_ZYGOTE_CODE)
             ours.settimeout(None)
             write_frame(ours.fileno(), {"pid_namespace": True, "tmp": "/tmp"})
             hello = self._reader.read(time.monotonic() + 10.0)
@@ -371,15 +363,17 @@ class Sandbox:
         """The zygote's next message on the control socket and the fds it carries: a
         candidate host's pipe ends (the offer made when a job ends, or one asked for)."""
         ctl = self.control()
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([ctl], [], [], left)[0]:
-            raise TimeoutError("the sandbox did not hand over a candidate host")
-        data, fds, _flags, _addr = socket.recv_fds(ctl, 4096, 2)
+        data: bytes = b""
+        fds: list[int] = []
         try:
             while len(data) < 4 or len(data) < 4 + _HDR.unpack_from(data)[0]:
-                if not select.select([ctl], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([ctl], [], [], left)[0]:
                     raise TimeoutError("the sandbox did not hand over a candidate host")
-                more = ctl.recv(4096)
+                if data:
+                    more = ctl.recv(4096)
+                else:  # the fds come with the message's first bytes
+                    more, fds, _flags, _addr = socket.recv_fds(ctl, 4096, 2)
                 if not more:
                     raise EOFError("the sandbox closed its control socket")
                 data += more
