@@ -310,3 +310,37 @@ def test_only_the_batch_a_worker_was_on_counts_retries_when_no_culprit_is_known(
     for _ in range(5):
         ex._requeue(worker(), "timeout", blame=False)
     assert not ex._failures and not ex._retries
+
+
+_EARLY_FORKSERVER = """
+import json, os, sys
+from multiprocessing import forkserver
+from synthvet.harness.config import Config
+from synthvet.harness.executors import start_forkserver
+from synthvet.harness.runner import RunOptions, run
+
+if __name__ == "__main__":
+    start_forkserver()
+    server = forkserver._forkserver._forkserver_pid
+    alive = server is not None and os.waitpid(server, os.WNOHANG) == (0, 0)
+    result = run(RunOptions([sys.argv[1]], sys.argv[2], Config(), workers=2,
+                            use_ledger=False))
+    print(json.dumps({"alive": alive, "same": forkserver._forkserver._forkserver_pid == server,
+                      "total": result.report["total"]}))
+"""
+
+
+def test_the_fork_server_started_early_is_the_one_the_run_uses(tmp_path, write_jsonl):
+    """The CLI starts the workers' fork server before reading its config (so that it boots
+    meanwhile); the run must then use that server, not start a second one."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "early.py"
+    script.write_text(_EARLY_FORKSERVER, encoding="utf-8")
+    src = write_jsonl(exact_rows(12))
+    out = subprocess.run([sys.executable, str(script), str(src), str(tmp_path / "out")],
+                         capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "alive": True, "same": True, "total": 12}
+    assert len(read_jsonl(tmp_path / "out" / "verdicts.jsonl")) == 12

@@ -25,7 +25,7 @@ from synthvet.domains.registry import DomainRegistry
 from synthvet.errors import DomainValidationError, UsageError
 from synthvet.harness._expert_io import RunSummary
 from synthvet.harness.config import Config
-from synthvet.harness.executors import make_executor
+from synthvet.harness.executors import make_executor, start_forkserver
 from synthvet.harness.gate import Gate, RuleResult
 from synthvet.harness.inputs import InputSet
 from synthvet.harness.ledger import Ledger
@@ -255,6 +255,8 @@ class _Run:
 def run(opts: RunOptions, *, registry: DomainRegistry | None = None,
         progress: Callable[[int, int, int], None] | None = None) -> RunResult:
     """Verify ``opts.inputs`` into the run folder ``opts.out``."""
+    if opts.executor == "local":
+        start_forkserver()  # boots while the run folder, ledger and plan are set up
     previous = signal.getsignal(signal.SIGTERM)
 
     def _term(signum: int, frame: object) -> None:

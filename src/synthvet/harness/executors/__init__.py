@@ -9,14 +9,33 @@ the check hangs or crashes.
 
 from __future__ import annotations
 
-from typing import Any
+import multiprocessing as mp
+from typing import TYPE_CHECKING, Any
 
 from synthvet.errors import UsageError
-from synthvet.harness.settle import Plan
 
-__all__ = ["make_executor", "EXECUTORS"]
+if TYPE_CHECKING:
+    from synthvet.harness.settle import Plan
+
+__all__ = ["make_executor", "start_forkserver", "EXECUTORS", "FORKSERVER_PRELOAD"]
 
 EXECUTORS = ("local", "ray")
+
+#: what the local executor's fork server imports once for all its workers
+FORKSERVER_PRELOAD = ["synthvet.harness.settle"]
+
+
+def start_forkserver() -> None:
+    """Start the local executor's fork server now, without waiting for it.
+
+    Its boot (a fresh interpreter that imports the harness, about 0.1 s here) then runs
+    while this process reads its config and opens its inputs, instead of after: the
+    first verdict of a small run in CI comes that much sooner. Cheap to call twice.
+    """
+    from multiprocessing import forkserver
+
+    mp.get_context("forkserver").set_forkserver_preload(FORKSERVER_PRELOAD)
+    forkserver.ensure_running()
 
 
 def make_executor(kind: str, plan: Plan, workers: int | None) -> Any:

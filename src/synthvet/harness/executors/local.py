@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthvet.errors import HarnessError
+from synthvet.harness.executors import FORKSERVER_PRELOAD
 from synthvet.harness.settle import Item, Out, Plan, Tally
 
 __all__ = ["LocalExecutor"]
@@ -124,7 +125,7 @@ class LocalExecutor:
         self.size = max(1, workers or os.cpu_count() or 1)
         self.grace = grace_seconds
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["synthvet.harness.settle"])
+        self._ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
         self._queue: collections.deque[Item] = collections.deque()
         self._workers: list[_Worker] = []
         self._ready: list[Out] = []
