@@ -28,6 +28,9 @@ fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v -i "warning" || true
 python3 -c "import synthvet, z3, sympy, pyarrow" || { echo "setup: install failed" >&2; exit 1; }
+# An editable install leaves the byte-code to the first import, which these machines do not
+# write (PYTHONDONTWRITEBYTECODE): without this every run would compile synthvet again.
+python3 -m compileall -q src >/dev/null
 
 if [ "$want_tests" = 1 ] && [ -f tests/experts/label_studio.sh ]; then
   bash tests/experts/label_studio.sh install
