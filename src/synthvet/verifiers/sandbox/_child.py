@@ -1,7 +1,8 @@
 """The program that runs *inside* the sandbox. Standard library only.
 
-It is executed as source text (``python -I -S -c <this file>``) by the launcher and is
-also imported on the trusted side for its wire format (:func:`encode`, :func:`decode`,
+The launcher sends its compiled code (the ``.pyc`` it imported) to a three-line
+bootstrap, ``python -I -S -c``, inside the sandbox; it is also imported on the trusted
+side for its wire format (:func:`encode`, :func:`decode`,
 :func:`read_frame`, :func:`write_frame`). Three kinds of process run this code:
 
 ``Z`` (the zygote)
