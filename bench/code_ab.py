@@ -21,11 +21,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _report import compiled  # noqa: E402
 
 _ONE = """
 import json, sys
 sys.path.insert(0, {bench!r})
-from code_bench import problems, run_synthvet
+from _code_pool import problems
+from code_bench import run_synthvet
 if __name__ == "__main__":
     import synthvet
     assert synthvet.__file__.startswith({src!r}), synthvet.__file__
@@ -55,6 +58,8 @@ def main() -> None:
     for name, src in srcs.items():
         if not (src / "synthvet" / "__init__.py").is_file():
             ap.error(f"{name}: {src} is not a src folder holding synthvet")
+    for src in srcs.values():
+        compiled(src)
     seconds: dict[str, list[float]] = {"old": [], "new": []}
     for r in range(args.rounds):
         for name, src in srcs.items():

@@ -7,7 +7,8 @@ APPS/CodeContests-style harnesses run them), two workers each, in the same run.
 The problems are generated (five kinds of small program, three tests each, every
 program correct), so the comparison is of the runners, not of the programs. synthvet
 runs with ``mutants = 0`` (each test once, as the loop does); its workers are forked
-processes that build the domain once and take records as they become free.
+processes that build the domain once and take records from a queue as they become free
+(``_code_pool.py``).
 """
 
 from __future__ import annotations
