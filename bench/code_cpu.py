@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _code_pool import problems
+from _code_pool import canonical_records, problems
 from _report import table
 
 from synthvet.domains.code import CodeDomain
@@ -49,9 +49,7 @@ def _times(pid: int) -> tuple[float, float]:
 def per_process() -> list[list[str]]:
     """Table rows: CPU seconds and ms per record of each kind of process, one worker."""
     probs = problems()
-    records = [make_record({"domain": "code", "id": p["task_id"], "entry_point": p["entry_point"],
-                            "solution": p["prompt"] + p["canonical_solution"],
-                            "tests": p["test"]}) for p in probs]
+    records = [make_record({"domain": "code", **r}) for r in canonical_records(probs)]
     before = resource.getrusage(resource.RUSAGE_SELF)
     domain = CodeDomain({"mutants": 0})
     for record in records:

@@ -17,7 +17,7 @@ from synthvet.errors import UsageError
 if TYPE_CHECKING:
     from synthvet.harness.settle import Plan
 
-__all__ = ["make_executor", "start_forkserver", "EXECUTORS", "FORKSERVER_PRELOAD"]
+__all__ = ["EXECUTORS", "FORKSERVER_PRELOAD", "make_executor", "start_forkserver"]
 
 EXECUTORS = ("local", "ray")
 
