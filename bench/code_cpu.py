@@ -6,6 +6,7 @@ the zygote forked and reaped (with J, where a suite runs as code).
 
 Read from the kernel's own counters: this process's rusage, and the zygote's
 ``/proc/<pid>/stat`` (its own time, and its reaped children's). Sandbox start included.
+Then the same for the sandboxed floor (``_code_pool.floor_server``) on the same records.
 Prints a table; writes nothing (``code_bench.py`` puts the same table in
 ``docs/BENCHMARKS.md``).
 """
@@ -16,10 +17,11 @@ import glob
 import os
 import resource
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _code_pool import canonical_records, problems
+from _code_pool import canonical_records, floor_server, problems
 from _report import table
 
 from synthvet.domains.code import CodeDomain
@@ -46,32 +48,50 @@ def _times(pid: int) -> tuple[float, float]:
     return utime + stime, cutime + cstime
 
 
-def per_process() -> list[list[str]]:
-    """Table rows: CPU seconds and ms per record of each kind of process, one worker."""
-    probs = problems()
-    records = [make_record({"domain": "code", **r}) for r in canonical_records(probs)]
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    domain = CodeDomain({"mutants": 0})
-    for record in records:
-        domain.check(record, Limits(seconds=30))
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    trusted = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    # the zygote is the first Python under bubblewrap (the next job's host, forked
-    # ahead, is its child)
+def _sandbox_times() -> tuple[float, float]:
+    """The sandbox's first Python process (the zygote, or the floor's fork server; the
+    next job's host, forked ahead, is its child): (own, reaped children's) CPU seconds."""
     pythons = [p for p in _descendants(os.getpid())
                if Path(f"/proc/{p}/comm").read_text().startswith("python")]
     if not pythons:
-        raise SystemExit("no sandbox zygote found")
-    own, reaped = _times(pythons[0])
-    n = len(records)
-    rows = [[name, f"{sec:.3f}", f"{sec / n * 1000:.2f}"] for name, sec in (
-        ("trusted side (the worker)", trusted), ("zygote", own),
-        ("hosts and runners (reaped by the zygote)", reaped),
-        ("all", trusted + own + reaped))]
-    return rows
+        raise SystemExit("no sandboxed Python process found")
+    return _times(pythons[0])
 
 
-HEADER = ["process (one worker)", "CPU s", "ms / record"]
+def per_process() -> list[list[str]]:
+    """Table rows: CPU seconds and ms per record of each kind of process, one worker:
+    synthvet's code domain, then the sandboxed floor on the same records."""
+    probs = problems()
+    n = len(probs)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    domain = CodeDomain({"mutants": 0})
+    for r in canonical_records(probs):
+        domain.check(make_record({"domain": "code", **r}), Limits(seconds=30))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    trusted = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    own, reaped = _sandbox_times()
+    domain.close()  # its zygote gone: the next sandboxed Python is the floor's server
+    floor: list[tuple[float, float]] = []
+
+    def numbers() -> Iterator[int]:
+        yield from range(n)
+        floor.append(_sandbox_times())  # every record answered, the server still alive
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    floor_server((probs, True), numbers())
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    floor_trusted = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    (f_own, f_reaped), = floor
+    return [[name, f"{sec:.3f}", f"{sec / n * 1000:.2f}", f"{fsec:.3f}",
+             f"{fsec / n * 1000:.2f}"] for name, sec, fsec in (
+        ("trusted side (the worker)", trusted, floor_trusted),
+        ("zygote (floor: its fork server)", own, f_own),
+        ("candidate hosts and runners (floor: its children)", reaped, f_reaped),
+        ("all", trusted + own + reaped, floor_trusted + f_own + f_reaped))]
+
+
+HEADER = ["process (one worker)", "CPU s", "ms / record", "sandboxed floor CPU s",
+          "floor ms / record"]
 
 if __name__ == "__main__":
     print(table(HEADER, per_process()))
