@@ -14,6 +14,7 @@ HumanEval the whole run takes about a quarter less time than with the tests run 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import operator
 import os
@@ -98,26 +99,28 @@ class _Session:
         self.fds = []
 
 
-def _host_class(session: _Session) -> Callable[..., _Host]:
-    class _DirectHost(_Host):
-        """A host whose pid lives in the sandbox's PID namespace: the zygote kills it."""
+class _DirectHost(_Host):
+    """A host whose pid lives in the sandbox's PID namespace: the zygote kills it."""
 
-        def kill(self) -> None:
-            session.kill(self.pid)
+    def __init__(self, session: _Session, pid: int, wfd: int, rfd: int, name: str) -> None:
+        super().__init__(pid, wfd, rfd, name)
+        self.session = session
 
-        def close(self) -> None:
-            for fd in (self.wfd, self.rfd):
-                if fd in session.fds:  # never close a number twice: it may be reused
-                    session.fds.remove(fd)
-                    os.close(fd)
-            if self.taint is not None:
-                self.kill()  # still running (a loop, a broken protocol); others exit on EOF
+    def kill(self) -> None:
+        self.session.kill(self.pid)
 
-        def tails(self, outcome: dict[str, Any], wanted: bool, jobdir: str) -> None:
-            if wanted:
-                session.tails.append(self.name)
+    def close(self) -> None:
+        fds = self.session.fds
+        for fd in (self.wfd, self.rfd):
+            if fd in fds:  # never close a number twice: it may be reused
+                fds.remove(fd)
+                os.close(fd)
+        if self.taint is not None:
+            self.kill()  # still running (a loop, a broken protocol); others exit on EOF
 
-    return _DirectHost
+    def tails(self, outcome: dict[str, Any], wanted: bool, jobdir: str) -> None:
+        if wanted:
+            self.session.tails.append(self.name)
 
 
 _ATOMS = (int, float, str, bool, type(None), bytes, complex)
@@ -282,7 +285,7 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
 
     runners = {"probes": _run_probes, "io": _run_io, "diff": _run_diff}
     outcomes = run_candidates(job, take, session.jobdir, started, runners,
-                              _host_class(session))
+                              functools.partial(_DirectHost, session))
     session.close_fds()
     try:
         write_frame(ctl.fileno(), {"op": "end", "tails": session.tails})
