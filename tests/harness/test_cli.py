@@ -183,12 +183,18 @@ def test_sigkill_and_resume_loses_and_duplicates_nothing(tmp_path):
 def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
     n = 300
     src = _slow_setup(tmp_path, n)
+    # As a shell starts a foreground command: SIGINT at its default even if this test
+    # runs with it ignored (a non-interactive shell starts background jobs that way, and
+    # the child would inherit it). Only a system call between fork and exec.
     proc = subprocess.Popen([sys.executable, "-m", "synthvet", "run", str(src), "--out", "out",
                              "--workers", "2"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT,  # noqa: PLW1509
+                                                             signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while _ledger_count(tmp_path) < 40 and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before Ctrl-C"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
