@@ -185,7 +185,7 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
     src = _slow_setup(tmp_path, n)
     # As a shell starts a foreground command: SIGINT at its default even if this test
     # runs with it ignored (a non-interactive shell starts background jobs that way, and
-    # the child would inherit it). Only a system call between fork and exec.
+    # the child would inherit it). Between fork and exec: one signal.signal() call.
     proc = subprocess.Popen([sys.executable, "-m", "synthvet", "run", str(src), "--out", "out",
                              "--workers", "2"], cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
