@@ -16,9 +16,11 @@ from __future__ import annotations
 import glob
 import os
 import resource
+import statistics
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _code_pool import canonical_records, floor_server, problems
@@ -58,36 +60,45 @@ def _sandbox_times() -> tuple[float, float]:
     return _times(pythons[0])
 
 
-def per_process() -> list[list[str]]:
-    """Table rows: CPU seconds and ms per record of each kind of process, one worker:
-    synthvet's code domain, then the sandboxed floor on the same records."""
-    probs = problems()
-    n = len(probs)
-    before = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _once(probs: list[dict[str, Any]]) -> list[float]:
+    """CPU seconds: trusted side, zygote, hosts; then the same for the sandboxed floor."""
+    before = _cpu()
     domain = CodeDomain({"mutants": 0})
     for r in canonical_records(probs):
         domain.check(make_record({"domain": "code", **r}), Limits(seconds=30))
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    trusted = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    trusted = _cpu() - before
     own, reaped = _sandbox_times()
     domain.close()  # its zygote gone: the next sandboxed Python is the floor's server
     floor: list[tuple[float, float]] = []
 
     def numbers() -> Iterator[int]:
-        yield from range(n)
+        yield from range(len(probs))
         floor.append(_sandbox_times())  # every record answered, the server still alive
 
-    before = resource.getrusage(resource.RUSAGE_SELF)
+    before = _cpu()
     floor_server((probs, True), numbers())
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    floor_trusted = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    (f_own, f_reaped), = floor
+    return [trusted, own, reaped, _cpu() - before, *floor[0]]
+
+
+def per_process(rounds: int = 3) -> list[list[str]]:
+    """Table rows: CPU seconds and ms per record of each kind of process, one worker,
+    medians of ``rounds``: synthvet's code domain, then the sandboxed floor on the same
+    records (the kernel counts in 10 ms ticks, and this machine is shared)."""
+    probs = problems()
+    n = len(probs)
+    t, z, h, ft, fz, fh = (statistics.median(x) for x in zip(*(_once(probs)
+                                                                for _ in range(rounds))))
     return [[name, f"{sec:.3f}", f"{sec / n * 1000:.2f}", f"{fsec:.3f}",
              f"{fsec / n * 1000:.2f}"] for name, sec, fsec in (
-        ("trusted side (the worker)", trusted, floor_trusted),
-        ("zygote (floor: its fork server)", own, f_own),
-        ("candidate hosts and runners (floor: its children)", reaped, f_reaped),
-        ("all", trusted + own + reaped, floor_trusted + f_own + f_reaped))]
+        ("trusted side (the worker)", t, ft),
+        ("zygote (floor: its fork server)", z, fz),
+        ("candidate hosts and runners (floor: its children)", h, fh),
+        ("all", t + z + h, ft + fz + fh))]
 
 
 HEADER = ["process (one worker)", "CPU s", "ms / record", "sandboxed floor CPU s",
