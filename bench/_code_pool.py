@@ -8,6 +8,10 @@ second queue. ``multiprocessing.Pool`` costs about 0.4 ms of CPU more per record
 some 45 ms more per run here (its handler threads and the pickling of every task and
 result): scaffolding that is neither synthvet's nor a floor's. synthvet's modules are
 imported before the clock starts.
+
+Workers are pinned to one CPU each, as the executor pins its workers
+(:func:`synthvet.harness.executors.pin_to`), unless ``pin=False``: a floor pinned the
+same way stays a floor.
 """
 
 from __future__ import annotations
@@ -42,7 +46,11 @@ def canonical_records(probs: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "tests": p["test"], "entry_point": p["entry_point"]} for p in probs]
 
 
-def _serve(server: Server, arg: Any, jobs: Any, done: Any) -> None:
+def _serve(server: Server, arg: Any, jobs: Any, done: Any, cpu: int | None) -> None:
+    from synthvet.harness.executors import pin_to
+
+    pin_to(cpu)
+
     def numbers() -> Iterator[int]:
         while (i := jobs.get()) is not None:
             yield i
@@ -50,14 +58,19 @@ def _serve(server: Server, arg: Any, jobs: Any, done: Any) -> None:
     done.put(server(arg, numbers()))
 
 
-def run_workers(server: Server, arg: Any, n: int, workers: int = 2) -> tuple[float, list[Any]]:
+def run_workers(server: Server, arg: Any, n: int, workers: int = 2,
+                pin: bool = True) -> tuple[float, list[Any]]:
     """Wall seconds for ``workers`` forked workers running ``server`` over records
     ``0..n-1`` (their start included), and each worker's tally."""
+    from synthvet.harness.executors import allowed_cpus
+
+    cpus = allowed_cpus() if pin else []
     ctx = mp.get_context("fork")
     t = time.perf_counter()
     jobs, done = ctx.Queue(), ctx.Queue()
-    procs = [ctx.Process(target=_serve, args=(server, arg, jobs, done))
-             for _ in range(workers)]
+    procs = [ctx.Process(target=_serve, args=(server, arg, jobs, done,
+                                              cpus[i % len(cpus)] if cpus else None))
+             for i in range(workers)]
     for proc in procs:
         proc.start()
     for i in range(n):
@@ -87,7 +100,7 @@ def _domain_server(arg: tuple[list[dict[str, Any]], dict[str, Any]],
 
 
 def run_code_domain(records: list[dict[str, Any]], options: dict[str, Any],
-                    workers: int = 2) -> tuple[float, dict[str, int]]:
+                    workers: int = 2, pin: bool = True) -> tuple[float, dict[str, int]]:
     """Wall seconds (workers, domain and sandbox start included) and verdict counts by
     ``status/reason``."""
     import synthvet.domains.code
@@ -96,7 +109,8 @@ def run_code_domain(records: list[dict[str, Any]], options: dict[str, Any],
     import synthvet.verifiers.sandbox.mutants
     import synthvet.verifiers.sandbox.probes  # noqa: F401 - imported, not used here
 
-    seconds, tallies = run_workers(_domain_server, (records, options), len(records), workers)
+    seconds, tallies = run_workers(_domain_server, (records, options), len(records), workers,
+                                   pin)
     counts: dict[str, int] = {}
     for tally in tallies:
         for key, n in tally.items():

@@ -1,5 +1,5 @@
 """Where the code domain's CPU goes, per process, on HumanEval's 164 canonical solutions
-with one worker (``mutants = 0``): the trusted side, the zygote, and the candidate hosts
+with one worker pinned to one CPU (``mutants = 0``): the trusted side, the zygote, and the candidate hosts
 the zygote forked and reaped (with J, where a suite runs as code).
 
     python bench/code_cpu.py
@@ -27,6 +27,7 @@ from _code_pool import canonical_records, floor_server, problems
 from _report import table
 
 from synthvet.domains.code import CodeDomain
+from synthvet.harness.executors import allowed_cpus, pin_to
 from synthvet.model import Limits
 from synthvet.testing import make_record
 
@@ -86,13 +87,20 @@ def _once(probs: list[dict[str, Any]]) -> list[float]:
 
 
 def per_process(rounds: int = 3) -> list[list[str]]:
-    """Table rows: CPU seconds and ms per record of each kind of process, one worker,
-    medians of ``rounds``: synthvet's code domain, then the sandboxed floor on the same
-    records (the kernel counts in 10 ms ticks, and this machine is shared)."""
+    """Table rows: CPU seconds and ms per record of each kind of process, one worker
+    pinned to one CPU (as the executor's workers are), medians of ``rounds``: synthvet's
+    code domain, then the sandboxed floor on the same records (the kernel counts in
+    10 ms ticks, and this machine is shared)."""
     probs = problems()
     n = len(probs)
-    t, z, h, ft, fz, fh = (statistics.median(x) for x in zip(*(_once(probs)
-                                                                for _ in range(rounds))))
+    allowed = allowed_cpus()
+    pin_to(allowed[0] if allowed else None)
+    try:
+        t, z, h, ft, fz, fh = (statistics.median(x) for x in zip(
+            *(_once(probs) for _ in range(rounds))))
+    finally:
+        if allowed:
+            os.sched_setaffinity(0, allowed)
     return [[name, f"{sec:.3f}", f"{sec / n * 1000:.2f}", f"{fsec:.3f}",
              f"{fsec / n * 1000:.2f}"] for name, sec, fsec in (
         ("trusted side (the worker)", t, ft),

@@ -14,6 +14,7 @@ TEST_PLUGINS = {
     "crashy": "testplugins:CrashDomain",
     "hog": "testplugins:HogDomain",
     "raisy": "testplugins:RaiseDomain",
+    "where": "testplugins:WhereDomain",
 }
 
 

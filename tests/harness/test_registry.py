@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata as md
+from pathlib import Path
 
 import pytest
 
@@ -79,7 +80,8 @@ def test_real_entry_points_include_builtins():
 # -- the exact domain and the conformance kit ---------------------------------------------
 
 def test_exact_domain_conformance():
-    report = check_domain(ExactDomain, "fixtures/exact", perturb=lambda r: make_record(
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "exact"
+    report = check_domain(ExactDomain, fixtures, perturb=lambda r: make_record(
         {**r.data, "answer": str(r.get("answer")) + "x"}))
     assert report.cases >= 5 and report.perturbed >= 2 and report.garbage > 40
 

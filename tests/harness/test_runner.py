@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -344,3 +345,48 @@ def test_the_fork_server_started_early_is_the_one_the_run_uses(tmp_path, write_j
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {
         "alive": True, "same": True, "total": 12}
     assert len(read_jsonl(tmp_path / "out" / "verdicts.jsonl")) == 12
+
+
+def _where(tmp_path, write_jsonl, registry, config: Config) -> dict[int, list[set[int]]]:
+    """The CPUs each worker (by pid) and a process it started could use, per record."""
+    rows = [{"id": f"w{i}", "domain": "where", "answer": "1", "reference": "1",
+             "sleep": 0.05} for i in range(8)]
+    _run(tmp_path, [write_jsonl(rows)], registry=registry, config=config, use_ledger=False)
+    seen: dict[int, list[set[int]]] = {}
+    for v in read_jsonl(tmp_path / "out/verdicts.jsonl"):
+        ev = v["evidence"]
+        child: set[int] = set()
+        for part in ev["child"].split(","):
+            lo, _, hi = part.partition("-")
+            child.update(range(int(lo), int(hi or lo) + 1))
+        assert child == set(ev["cpus"]), "what a worker starts runs where the worker runs"
+        seen.setdefault(ev["pid"], []).append(set(ev["cpus"]))
+    return seen
+
+
+def test_each_worker_and_what_it_starts_stay_on_one_cpu(tmp_path, write_jsonl, registry):
+    """Pinned by default: a worker and its sandbox or solver take turns over pipes, and a
+    wake-up across CPUs costs about ten times one on the same CPU here."""
+    allowed = sorted(os.sched_getaffinity(0))
+    seen = _where(tmp_path, write_jsonl, registry, Config())
+    assert len(seen) == 2, "both workers settled records"
+    cpus = [next(iter(sets[0])) for sets in seen.values()]
+    for sets in seen.values():
+        assert all(len(s) == 1 and s == sets[0] for s in sets)
+    assert set(cpus) <= set(allowed)
+    if len(allowed) >= 2:
+        assert len(set(cpus)) == 2, "two workers, two CPUs: one each"
+
+
+def test_pin_workers_false_leaves_workers_on_every_allowed_cpu(tmp_path, write_jsonl, registry):
+    allowed = set(os.sched_getaffinity(0))
+    seen = _where(tmp_path, write_jsonl, registry, Config({"run": {"pin_workers": False}}))
+    assert all(s == allowed for sets in seen.values() for s in sets)
+
+
+def test_pin_workers_must_be_a_boolean(tmp_path, write_jsonl):
+    from synthvet.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"\[run\] pin_workers must be true or false"):
+        _run(tmp_path, [write_jsonl(exact_rows(3))], config=Config({"run": {"pin_workers": "no"}}))
+    assert not (tmp_path / "out").exists()

@@ -78,3 +78,21 @@ class WrongNameDomain(_Base):
 def dying_worker(*args: object) -> None:
     """A worker process that exits before it is ready (as when workers cannot start)."""
     raise SystemExit(7)
+
+
+class WhereDomain(_Base):
+    """Says where its worker runs: the CPUs it may use, and those of a process it starts
+    (read by that process from ``/proc/self/status``)."""
+
+    name = "where"
+
+    def check(self, record: Record, limits: Limits) -> Verdict:
+        import subprocess
+
+        time.sleep(float(record.get("sleep", 0)))
+        status = subprocess.run(["cat", "/proc/self/status"], capture_output=True,
+                                text=True, check=True).stdout
+        child = next(line.split(":", 1)[1].strip() for line in status.splitlines()
+                     if line.startswith("Cpus_allowed_list:"))
+        return verified("answer_matches", "here", {
+            "pid": os.getpid(), "cpus": sorted(os.sched_getaffinity(0)), "child": child})

@@ -60,6 +60,16 @@ class Config:
         return value
 
     @property
+    def pin_workers(self) -> bool:
+        """``[run] pin_workers`` (default true): each worker process, and what it starts,
+        stays on one CPU (:func:`synthvet.harness.executors.pin_to`). Turn it off on a
+        machine whose CPUs other jobs keep busy."""
+        value = self.table("run").get("pin_workers", True)
+        if not isinstance(value, bool):
+            raise UsageError(f"[run] pin_workers must be true or false, got {value!r}")
+        return value
+
+    @property
     def plugins(self) -> dict[str, str]:
         """``[run.plugins]``: extra domains as ``name = "module:attr"``, for a domain that
         is not packaged yet (the module must be importable, e.g. via PYTHONPATH)."""

@@ -108,6 +108,7 @@ class _Run:
         self.config = opts.config
         self.inputs = InputSet(opts.inputs, decode=False)
         self.gate = Gate.from_config(self.config.table("gate"))
+        self.pin_workers = self.config.pin_workers  # a bad value stops the run here
         registry = registry or self.config.registry()
         _check_configured_domains(registry, self.config)
         self.policy = Policy.from_config(self.config.data, known_domains=registry.names())
@@ -192,7 +193,8 @@ class _Run:
         started_at = datetime.now(timezone.utc)
         t0 = time.perf_counter()
         try:
-            self.executor = make_executor(self.opts.executor, self.plan, self.opts.workers)
+            self.executor = make_executor(self.opts.executor, self.plan, self.opts.workers,
+                                          self.pin_workers)
             items, submit = self.items, self.executor.submit
             for item in self.inputs:
                 seq = self.seq

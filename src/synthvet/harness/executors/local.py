@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthvet.errors import HarnessError
-from synthvet.harness.executors import FORKSERVER_PRELOAD
+from synthvet.harness.executors import FORKSERVER_PRELOAD, allowed_cpus, pin_to
 from synthvet.harness.settle import Item, Out, Plan, Tally
 
 __all__ = ["LocalExecutor"]
@@ -40,10 +40,12 @@ _FLUSH_SECONDS = 0.05
 _BATCHES_PER_WORKER = 2
 
 
-def _worker_main(conn: Any, slot: Any, plan: Plan, sys_path: list[str]) -> None:
+def _worker_main(conn: Any, slot: Any, plan: Plan, sys_path: list[str],
+                 cpu: int | None = None) -> None:
     # Own session: Ctrl-C at the terminal reaches only the parent, which stops the run
     # in order; and killing this group kills whatever the check started.
     os.setsid()
+    pin_to(cpu)  # before anything is started: it all inherits the CPU
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path[:] = sys_path
     from synthvet.harness.settle import Settler
@@ -120,9 +122,11 @@ class LocalExecutor:
     target = staticmethod(_worker_main)
 
     def __init__(self, plan: Plan, workers: int | None = None,
-                 grace_seconds: float = 2.0) -> None:
+                 grace_seconds: float = 2.0, pin: bool = True) -> None:
         self.plan = plan
         self.size = max(1, workers or os.cpu_count() or 1)
+        #: worker ``i`` runs on ``cpus[i % len(cpus)]`` (see :func:`pin_to`); none: unpinned
+        self.cpus = allowed_cpus() if pin else []
         self.grace = grace_seconds
         self._ctx = mp.get_context("forkserver")
         self._ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
@@ -135,14 +139,15 @@ class LocalExecutor:
         self._avg_seconds = 0.0005
         self._stillborn = 0
         self.replaced = 0
-        for _ in range(self.size):
-            self._workers.append(self._spawn())
+        for i in range(self.size):
+            self._workers.append(self._spawn(i))
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, index: int) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
         slot = self._ctx.RawArray(c_double, 3)
+        cpu = self.cpus[index % len(self.cpus)] if self.cpus else None
         proc = self._ctx.Process(target=self.target, args=(child, slot, self.plan,
-                                                            list(sys.path)), daemon=True)
+                                                            list(sys.path), cpu), daemon=True)
         proc.start()
         child.close()
         return _Worker(proc, parent, slot)
@@ -345,6 +350,6 @@ class LocalExecutor:
         self._requeue(w, why, blame=culprit is None and why != "recycled")
         w.conn.close()
         idx = self._workers.index(w)
-        self._workers[idx] = self._spawn()
+        self._workers[idx] = self._spawn(idx)
         if why != "recycled":
             self.replaced += 1
