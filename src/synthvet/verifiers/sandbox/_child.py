@@ -35,13 +35,23 @@ side for its wire format (:func:`encode`, :func:`decode`,
 
 from __future__ import annotations
 
+import builtins
+import gc
 import json
 import os
+import random
+import resource
+import select
+import signal
+import socket
 import struct
 import sys
+import time
+import types
 
 MAX_FRAME = 32 << 20
 _HDR = struct.Struct(">I")
+_TWO_FDS = struct.Struct("ii")
 
 
 class WireError(Exception):
@@ -173,9 +183,6 @@ def write_frame(fd, obj):
 
 
 def _read_exact(fd, n, deadline):
-    import select
-    import time
-
     chunks = []
     while n > 0:
         if deadline is not None:
@@ -232,9 +239,6 @@ class FrameReader:
 
     def _fill(self, deadline):
         if deadline is not None:
-            import select
-            import time
-
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
@@ -274,8 +278,6 @@ def _non_dumpable():
 
 
 def _set_limits(lim):
-    import resource
-
     def one(which, value):
         if value is None:
             return
@@ -362,13 +364,9 @@ def blank_main(rfd, wfd):
     except OSError:
         pass
     _redirect_output(prefix)
-    import random
-
     random.seed(0)
     sys.argv = ["solution.py"]
     sys.setrecursionlimit(max(1000, int(msg.get("recursion", 1000))))
-    import gc
-
     # Candidate code gets a normal interpreter; what Z allocated after its own freeze is
     # frozen too, or the first collection would walk (and so copy) all of it.
     gc.freeze()
@@ -390,9 +388,6 @@ def _module_ns(name):
     """The namespace of a fresh module registered in ``sys.modules``, to run code in as
     an imported file runs: @dataclass, pickle and typing.get_type_hints look a class's
     module up there by name."""
-    import builtins
-    import types
-
     module = types.ModuleType(name)
     module.__builtins__ = builtins
     sys.modules[name] = module
@@ -523,9 +518,6 @@ def _flush():
 
 
 def _serve_io(reader, wfd, msg, prefix):
-    import signal
-    import time
-
     try:
         code = compile(msg["code"], "<solution>", "exec")
     except BaseException as exc:  # noqa: BLE001
@@ -657,8 +649,6 @@ class _Host:
         self.limit = None
 
     def kill(self):
-        import signal
-
         try:
             os.kill(self.pid, signal.SIGKILL)
         except OSError:
@@ -706,8 +696,6 @@ class _Host:
 
 
 def _builtin_exception(name):
-    import builtins
-
     cls = getattr(builtins, name, None)
     if isinstance(cls, type) and issubclass(cls, Exception):
         return cls
@@ -870,8 +858,6 @@ def load_function(host, job, jobdir, limits, deadline, then=None, late=False):
     """Load the candidate in function mode: ``(names, seconds, None)``, or ``(None, 0,
     outcome)`` when it cannot be called. ``then`` (a batch of calls) goes right behind
     the program, or, ``late``, once it has loaded."""
-    import time
-
     t_load = time.perf_counter()
     try:
         reply = _load(host, job["code"], "function", jobdir, limits, deadline,
@@ -919,10 +905,6 @@ _COMPILED = {}
 
 def _run_tests(host, job, jobdir, limits, deadline, stop_early):
     """Run the record's tests against one loaded candidate host. Returns an outcome dict."""
-    import builtins
-    import random
-    import types
-
     names, t_load, failed = load_function(host, job, jobdir, limits, deadline)
     if failed is not None:
         return failed
@@ -1084,8 +1066,6 @@ def _run_io(host, job, jobdir, limits, deadline, stop_early):
     if reply.get("ok") is not True:
         return {"status": "load_error", **{k: reply.get(k) for k in ("exc_type", "message")}}
     runs = []
-    import time
-
     for i, case in enumerate(job["io_inputs"]):
         left = deadline - time.monotonic()
         if left <= 0:
@@ -1154,8 +1134,6 @@ class _Blanks:
     def take(self):
         if self.free:
             return self.free.pop(0)
-        import socket
-
         self.sock.sendall(b"b")
         msg, fds, _flags, _addr = socket.recv_fds(self.sock, 8, 2)
         if len(msg) != 4 or len(fds) != 2:
@@ -1167,8 +1145,6 @@ class _Blanks:
 
 def _leftovers(known):
     """Processes still alive in the sandbox besides init, Z and J, once all B are dead."""
-    import time
-
     me, parent = os.getpid(), os.getppid()
     deadline = time.monotonic() + 0.5
     while True:
@@ -1229,8 +1205,6 @@ def run_candidates(job, take, jobdir, started, runners, host_class=None):
     """Run the original and then its mutants, each in a fresh candidate host from
     ``take()``; stop once enough mutants are killed (or too few can be). Shared by J and
     by the trusted side's direct jobs, which differ only in ``runners`` and the host."""
-    import time
-
     host_class = host_class or _Host
     limits = job["limits"]
     candidates = job["candidates"]  # [{"code":..., "seconds":...}]
@@ -1292,9 +1266,6 @@ def run_candidates(job, take, jobdir, started, runners, host_class=None):
 
 
 def job_main(first_blank, sock, report_fd, jobdir, isolated):
-    import signal
-    import time
-
     try:
         job = read_frame(0)
     except Exception:  # noqa: BLE001
@@ -1448,16 +1419,11 @@ def _fill_pools():
 
 
 def zygote_main():
-    import resource
-    import signal
-
     for name in PREIMPORT:
         try:
             __import__(name)
         except Exception:  # noqa: BLE001, S110
             pass
-    import gc
-
     # (no gc.collect() first: the little garbage of the imports is frozen with the rest,
     # and 2 ms of every sandbox start saved)
     # Children touch refcounts, not the collector's bookkeeping of these objects: frozen,
@@ -1478,8 +1444,6 @@ def zygote_main():
     except (ValueError, OSError):
         pass
     write_frame(out_fd, {"from": "zygote", "hello": info})
-    import socket
-
     # fd 0 is a socket to the trusted side: jobs and direct requests come in on it, and
     # in a direct job the candidate hosts' pipe ends go out on it.
     ctl = socket.socket(fileno=os.dup(0))
@@ -1505,6 +1469,7 @@ def zygote_main():
         except Exception:  # noqa: BLE001 - the trusted side is gone: so are we
             os._exit(0)
         op = req.get("op") if type(req) is dict else None
+        swept = False
         if op == "job":
             leftovers = _serve_job(blank, jobdir, known, out_fd, isolated, ctl)
             if leftovers is None:
@@ -1513,9 +1478,14 @@ def zygote_main():
             os.close(blank[1])
             os.close(blank[2])
             leftovers = _serve_direct(req, jobdir, known, out_fd, isolated, ctl)
+            # In its own PID namespace, _serve_direct has killed and reaped its hosts
+            # and found no other process at all: nothing is left to sweep.
+            swept = isolated and not leftovers
         else:
             os._exit(0)
-        if isolated:
+        if swept:
+            pass
+        elif isolated:
             try:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
@@ -1526,7 +1496,7 @@ def zygote_main():
                     os.kill(p, signal.SIGKILL)
                 except OSError:
                     pass
-        while True:
+        while not swept:
             try:
                 _got, _ = os.waitpid(-1, 0)
             except ChildProcessError:
@@ -1547,8 +1517,6 @@ def zygote_main():
 def _serve_job(blank, jobdir, known, out_fd, isolated, ctl):
     """Fork the runner J for a job it reads itself; hand it more hosts until it exits.
     Returns the processes left besides the hosts, or None if J found no job."""
-    import socket
-
     zsock, jsock = socket.socketpair()
     jpid = os.fork()
     if jpid == 0:
@@ -1596,12 +1564,11 @@ def _serve_job(blank, jobdir, known, out_fd, isolated, ctl):
 
 def _hand_over(ctl, blank, extra=None, keep=False):
     """Send a candidate host's pipe ends to the trusted side (a direct job)."""
-    import socket
-
     pid, w, r = blank
     body = _dumps({"pid": pid, **(extra or {})}).encode()
-    try:
-        socket.send_fds(ctl, [_HDR.pack(len(body)) + body], [w, r])
+    try:  # socket.send_fds, without its Python layer (Z's every write copies a page)
+        ctl.sendmsg([_HDR.pack(len(body)) + body],
+                    [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _TWO_FDS.pack(w, r))])
     finally:
         if not keep:
             os.close(w)
@@ -1618,8 +1585,6 @@ def _serve_direct(req, jobdir, known, out_fd, isolated, ctl):
     forks hosts, kills one on request, and at the end reports what else is running and
     what the named hosts printed. ``req`` is the job's first request to us. Returns the
     processes left besides the hosts."""
-    import signal
-
     tails = []
     try:
         while True:
