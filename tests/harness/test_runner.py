@@ -313,38 +313,53 @@ def test_only_the_batch_a_worker_was_on_counts_retries_when_no_culprit_is_known(
     assert not ex._failures and not ex._retries
 
 
-_EARLY_FORKSERVER = """
-import json, os, sys
+_WHO_STARTS_WORKERS = """
+import json, os, sys, threading
 from multiprocessing import forkserver
+from synthvet.domains.registry import load_registry
 from synthvet.harness.config import Config
-from synthvet.harness.executors import start_forkserver
 from synthvet.harness.runner import RunOptions, run
 
 if __name__ == "__main__":
-    start_forkserver()
-    server = forkserver._forkserver._forkserver_pid
-    alive = server is not None and os.waitpid(server, os.WNOHANG) == (0, 0)
+    if sys.argv[3] == "thread":  # as a library caller with a thread of its own
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+    registry = load_registry()
+    registry.add("where", "testplugins:WhereDomain", origin="tests")
     result = run(RunOptions([sys.argv[1]], sys.argv[2], Config(), workers=2,
-                            use_ledger=False))
-    print(json.dumps({"alive": alive, "same": forkserver._forkserver._forkserver_pid == server,
-                      "total": result.report["total"]}))
+                            ledger=sys.argv[4] if len(sys.argv) > 4 else None,
+                            use_ledger=len(sys.argv) > 4), registry=registry)
+    print(json.dumps({"me": os.getpid(), "total": result.report["total"],
+                      "server": forkserver._forkserver._forkserver_pid}))
 """
 
 
-def test_the_fork_server_started_early_is_the_one_the_run_uses(tmp_path, write_jsonl):
-    """The CLI starts the workers' fork server before reading its config (so that it boots
-    meanwhile); the run must then use that server, not start a second one."""
+@pytest.mark.parametrize("mode", ["alone", "ledger", "thread"])
+def test_workers_are_forked_while_the_run_has_one_thread(tmp_path, write_jsonl, mode):
+    """A run starts its workers before any thread of its own (the ledger writer), so they
+    are forked from it: no fork server to boot. A process that already has another
+    thread gets them from the fork server instead (a fork copies one thread only: a lock
+    another thread held would never be released in the child)."""
     import subprocess
     import sys
 
-    script = tmp_path / "early.py"
-    script.write_text(_EARLY_FORKSERVER, encoding="utf-8")
-    src = write_jsonl(exact_rows(12))
-    out = subprocess.run([sys.executable, str(script), str(src), str(tmp_path / "out")],
-                         capture_output=True, text=True, timeout=120, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
-        "alive": True, "same": True, "total": 12}
-    assert len(read_jsonl(tmp_path / "out" / "verdicts.jsonl")) == 12
+    script = tmp_path / "who.py"
+    script.write_text(_WHO_STARTS_WORKERS, encoding="utf-8")
+    rows = [{"id": f"w{i}", "domain": "where", "answer": "1", "reference": "1",
+             "sleep": 0.02} for i in range(8)]
+    argv = [sys.executable, str(script), str(write_jsonl(rows)), str(tmp_path / "out"),
+            "thread" if mode == "thread" else "-"]
+    if mode == "ledger":
+        argv.append(str(tmp_path / "ledger.sqlite"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True,
+                         env=env)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    parents = {v["evidence"]["ppid"] for v in read_jsonl(tmp_path / "out/verdicts.jsonl")}
+    assert got["total"] == 8
+    if mode == "thread":
+        assert got["server"] is not None and parents == {got["server"]}
+    else:
+        assert got["server"] is None and parents == {got["me"]}
 
 
 def _where(tmp_path, write_jsonl, registry, config: Config) -> dict[int, list[set[int]]]:

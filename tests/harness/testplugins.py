@@ -81,8 +81,8 @@ def dying_worker(*args: object) -> None:
 
 
 class WhereDomain(_Base):
-    """Says where its worker runs: the CPUs it may use, and those of a process it starts
-    (read by that process from ``/proc/self/status``)."""
+    """Says where its worker runs: its parent, the CPUs it may use, and those of a
+    process it starts (read by that process from ``/proc/self/status``)."""
 
     name = "where"
 
@@ -95,4 +95,5 @@ class WhereDomain(_Base):
         child = next(line.split(":", 1)[1].strip() for line in status.splitlines()
                      if line.startswith("Cpus_allowed_list:"))
         return verified("answer_matches", "here", {
-            "pid": os.getpid(), "cpus": sorted(os.sched_getaffinity(0)), "child": child})
+            "pid": os.getpid(), "ppid": os.getppid(), "cpus": sorted(os.sched_getaffinity(0)),
+            "child": child})

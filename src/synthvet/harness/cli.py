@@ -90,10 +90,6 @@ def run_cmd(inputs: tuple[str, ...], out: str, config_path: str | None, fields: 
             no_ledger: bool, quiet: bool) -> None:
     """Verify INPUT files (.jsonl, .jsonl.gz, .parquet, .arrow, dataset folders; - for stdin)
     and write the run folder DIR."""
-    if executor == "local":
-        from synthvet.harness.executors import start_forkserver
-
-        start_forkserver()  # boots while the imports and the config below are read
     from synthvet.harness.console import Progress, print_summary
     from synthvet.harness.runner import RunOptions, run
 

@@ -25,7 +25,7 @@ from synthvet.domains.registry import DomainRegistry
 from synthvet.errors import DomainValidationError, UsageError
 from synthvet.harness._expert_io import RunSummary
 from synthvet.harness.config import Config
-from synthvet.harness.executors import make_executor, start_forkserver
+from synthvet.harness.executors import make_executor
 from synthvet.harness.gate import Gate, RuleResult
 from synthvet.harness.inputs import InputSet
 from synthvet.harness.ledger import Ledger
@@ -113,12 +113,12 @@ class _Run:
         _check_configured_domains(registry, self.config)
         self.policy = Policy.from_config(self.config.data, known_domains=registry.names())
         self.folder = RunFolder(opts.out)
-        ledger_path = opts.ledger or self.config.ledger_path
-        self.ledger = Ledger(ledger_path) if opts.use_ledger else None
-        if self.ledger is not None:
-            self.ledger.start_writer()
+        #: opened once the workers are started (see execute)
+        self.ledger: Ledger | None = None
+        self.ledger_path = Path(opts.ledger or self.config.ledger_path) \
+            if opts.use_ledger else None
         self.plan = _plan(registry, self.config,
-                          str(self.ledger.path) if self.ledger is not None else None)
+                          str(self.ledger_path) if self.ledger_path is not None else None)
         #: settles, in this process, only the records whose worker hung or died
         self.local = Settler(self.plan, checks=False)
         self.stats = Stats()
@@ -195,6 +195,11 @@ class _Run:
         try:
             self.executor = make_executor(self.opts.executor, self.plan, self.opts.workers,
                                           self.pin_workers)
+            if self.ledger_path is not None:
+                # Only now: workers forked before it hold neither this process's SQLite
+                # connection (SQLite's locks do not survive a fork) nor its writer thread.
+                self.ledger = Ledger(self.ledger_path)
+                self.ledger.start_writer()
             items, submit = self.items, self.executor.submit
             for item in self.inputs:
                 seq = self.seq
@@ -233,7 +238,7 @@ class _Run:
             "blank_lines": self.inputs.blank_lines,
             "config": dict(self.config.data),
             "config_path": self.config.path,
-            "ledger": str(self.ledger.path) if self.ledger is not None else None,
+            "ledger": str(self.ledger_path) if self.ledger_path is not None else None,
             "total": stats.total,
             "cached": stats.cached,
             "counts": stats.counts(),
@@ -257,8 +262,6 @@ class _Run:
 def run(opts: RunOptions, *, registry: DomainRegistry | None = None,
         progress: Callable[[int, int, int], None] | None = None) -> RunResult:
     """Verify ``opts.inputs`` into the run folder ``opts.out``."""
-    if opts.executor == "local":
-        start_forkserver()  # boots while the run folder, ledger and plan are set up
     previous = signal.getsignal(signal.SIGTERM)
 
     def _term(signum: int, frame: object) -> None:

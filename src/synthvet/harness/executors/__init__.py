@@ -9,7 +9,6 @@ the check hangs or crashes.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -18,26 +17,13 @@ from synthvet.errors import UsageError
 if TYPE_CHECKING:
     from synthvet.harness.settle import Plan
 
-__all__ = ["EXECUTORS", "FORKSERVER_PRELOAD", "allowed_cpus", "make_executor", "pin_to",
-           "start_forkserver"]
+__all__ = ["EXECUTORS", "FORKSERVER_PRELOAD", "allowed_cpus", "make_executor", "pin_to"]
 
 EXECUTORS = ("local", "ray")
 
-#: what the local executor's fork server imports once for all its workers
+#: what the local executor's fork server (used once this process has threads) imports
+#: once for all the workers it starts
 FORKSERVER_PRELOAD = ["synthvet.harness.settle"]
-
-
-def start_forkserver() -> None:
-    """Start the local executor's fork server now, without waiting for it.
-
-    Its boot (a fresh interpreter that imports the harness, about 0.1 s here) then runs
-    while this process reads its config and opens its inputs, instead of after: the
-    first verdict of a small run in CI comes that much sooner. Cheap to call twice.
-    """
-    from multiprocessing import forkserver
-
-    mp.get_context("forkserver").set_forkserver_preload(FORKSERVER_PRELOAD)
-    forkserver.ensure_running()
 
 
 def allowed_cpus() -> list[int]:

@@ -9,6 +9,12 @@ record, puts the rest of the worker's batch back in the queue and starts a repla
 A worker that dies (segfault, OOM kill) costs the record it was on a ``harness_error``
 and nothing else.
 
+Workers are forked from this process while it has a single thread (a fork costs a few
+milliseconds), and come from a fork server (a fresh interpreter, started the first time
+it is needed, about 0.1 s) once it has more: a fork copies only the calling thread, and
+a lock another thread held at that moment stays locked in the child for ever. The run
+starts its workers before its ledger writer thread, so a run's first workers are forked.
+
 Workers settle whole records (decode, ledger, check, policy, serialise: see
 :mod:`synthvet.harness.settle`) and send back finished lines with the counts that go
 with them. Records go out in batches sized to about 50 ms of work, so cheap domains are
@@ -78,6 +84,14 @@ def _worker_main(conn: Any, slot: Any, plan: Plan, sys_path: list[str],
             return
 
 
+def _threads() -> int:
+    """This process's threads, as the kernel counts them (a library's own threads too)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 2  # cannot tell: take the fork server
+
+
 def _send(conn: Any, message: Any) -> bool:
     """Send to the parent; False when it is gone (the worker then just exits)."""
     try:
@@ -128,8 +142,10 @@ class LocalExecutor:
         #: worker ``i`` runs on ``cpus[i % len(cpus)]`` (see :func:`pin_to`); none: unpinned
         self.cpus = allowed_cpus() if pin else []
         self.grace = grace_seconds
-        self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
+        self._forkserver = mp.get_context("forkserver")
+        self._forkserver.set_forkserver_preload(FORKSERVER_PRELOAD)
+        #: how each worker started so far was made ("fork" or "forkserver")
+        self.started_by: list[str] = []
         self._queue: collections.deque[Item] = collections.deque()
         self._workers: list[_Worker] = []
         self._ready: list[Out] = []
@@ -143,12 +159,14 @@ class LocalExecutor:
             self._workers.append(self._spawn(i))
 
     def _spawn(self, index: int) -> _Worker:
-        parent, child = self._ctx.Pipe(duplex=True)
-        slot = self._ctx.RawArray(c_double, 3)
+        ctx = mp.get_context("fork") if _threads() == 1 else self._forkserver
+        parent, child = ctx.Pipe(duplex=True)
+        slot = ctx.RawArray(c_double, 3)
         cpu = self.cpus[index % len(self.cpus)] if self.cpus else None
-        proc = self._ctx.Process(target=self.target, args=(child, slot, self.plan,
-                                                            list(sys.path), cpu), daemon=True)
+        proc = ctx.Process(target=self.target, args=(child, slot, self.plan, list(sys.path),
+                                                     cpu), daemon=True)
         proc.start()
+        self.started_by.append(ctx.get_start_method())
         child.close()
         return _Worker(proc, parent, slot)
 
