@@ -131,7 +131,10 @@ def test_a_probe_means_what_the_assert_means(line: str, returned: object) -> Non
     ns: dict[str, object] = {}
     exec(compile(src, "<tests>", "exec"), ns)  # noqa: S102 - generated above
     ran = _outcome(lambda: ns["check"](candidate))  # type: ignore[operator]
-    probed = _outcome(lambda: _evaluate(probes[0]["expr"], lambda name: candidate) or
+    def call(node: tuple) -> object:  # a call node: ("call", name, args, kwargs)
+        return candidate(*node[2], **node[3])
+
+    probed = _outcome(lambda: _evaluate(probes[0]["expr"], call) or
                       (_ for _ in ()).throw(AssertionError()))
     assert probed == ran, (src, returned)
 

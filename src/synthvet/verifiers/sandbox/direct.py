@@ -133,12 +133,12 @@ def _fresh(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def _evaluate(expr: tuple[Any, ...], call: Callable[[str], Callable[..., Any]]) -> Any:
+def _evaluate(expr: tuple[Any, ...], call: Callable[[tuple[Any, ...]], Any]) -> Any:
     kind = expr[0]
     if kind == "lit":
         return _fresh(expr[1])  # a fresh object per evaluation, as in the tests
     if kind == "call":
-        return call(expr[1])(*expr[2], **expr[3])
+        return call(expr)
     if kind == "not":
         return not _evaluate(expr[1], call)
     if kind == "wrap":
@@ -185,13 +185,14 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
     # batch right behind the program; it answers each in turn. The batch stops before
     # arguments that cannot travel, and a call to a name the solution lacks is never
     # read: there the evaluation raises, as the tests would have.
-    batch = []
+    batch, nodes = [], []
     for node in _calls_in_order(job["probes"]):
         try:
             batch.append({"name": node[1], "args": encode(list(node[2])),
                           "kwargs": encode(dict(node[3]))})
         except Unsupported:
             break
+        nodes.append(node)
     then = {"op": "calls", "calls": batch} if batch else None
     # Behind the program only while the pipe holds it unread: a host stuck loading
     # must not block this side's write.
@@ -205,33 +206,29 @@ def _run_probes(host: _Host, job: Mapping[str, Any], jobdir: str, limits: Mappin
                 f"{job['entry_point']!r}", "exc_type": "NameError"}
     made = [0]
 
-    def call(name: str) -> Callable[..., Any]:
+    def call(node: tuple[Any, ...]) -> Any:
+        _, name, args, kwargs = node
         kind = names.get(name)
         if kind is None:
             raise NameError(f"name {name!r} is not defined")
         if kind != "callable":
             raise TypeError(f"{name!r} is not callable")
-
-        def answer(*args: Any, **kwargs: Any) -> Any:
-            i = made[0]
-            made[0] += 1
-            if i >= len(batch):
-                host.taint = host.taint or (
-                    "unsupported", f"test passed a value that cannot travel to {name}()")
-                raise CandidateGone(host.taint[1])
-            if batch[i]["name"] != name or batch[i]["args"] != encode(list(args)) or \
-                    batch[i]["kwargs"] != encode(dict(kwargs)):
-                # the batch and the evaluation disagree on which call this is: an answer
-                # would be checked against the wrong assert, so nothing is concluded
-                host.taint = host.taint or ("protocol", "probe calls out of order")
-                raise CandidateGone(host.taint[1])
-            host.calls += 1
-            reply = host.request(None, more=i + 1 < len(batch))
-            if type(reply) is dict:
-                reply.pop("after", None)  # literal arguments: nothing sees them again
-            return _reply_value(host, name, reply, args, kwargs)
-
-        return answer
+        i = made[0]
+        made[0] += 1
+        if i >= len(nodes):
+            host.taint = host.taint or (
+                "unsupported", f"test passed a value that cannot travel to {name}()")
+            raise CandidateGone(host.taint[1])
+        if nodes[i] is not node:
+            # the batch and the evaluation disagree on which call this is: an answer
+            # would be checked against the wrong assert, so nothing is concluded
+            host.taint = host.taint or ("protocol", "probe calls out of order")
+            raise CandidateGone(host.taint[1])
+        host.calls += 1
+        reply = host.request(None, more=i + 1 < len(batch))
+        if type(reply) is dict:
+            reply.pop("after", None)  # literal arguments: nothing sees them again
+        return _reply_value(host, name, reply, args, kwargs)
 
     for probe in job["probes"]:
         failure: BaseException | None
