@@ -144,8 +144,6 @@ class LocalExecutor:
         self.grace = grace_seconds
         self._forkserver = mp.get_context("forkserver")
         self._forkserver.set_forkserver_preload(FORKSERVER_PRELOAD)
-        #: how each worker started so far was made ("fork" or "forkserver")
-        self.started_by: list[str] = []
         self._queue: collections.deque[Item] = collections.deque()
         self._workers: list[_Worker] = []
         self._ready: list[Out] = []
@@ -166,7 +164,6 @@ class LocalExecutor:
         proc = ctx.Process(target=self.target, args=(child, slot, self.plan, list(sys.path),
                                                      cpu), daemon=True)
         proc.start()
-        self.started_by.append(ctx.get_start_method())
         child.close()
         return _Worker(proc, parent, slot)
 
