@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from harness_helpers import exact_rows, read_jsonl
+
 from synthvet.harness.config import Config
 from synthvet.harness.runner import RunOptions, run
 from synthvet.model import Status
@@ -267,9 +267,10 @@ def test_expert_decisions_settle_records_until_they_change(tmp_path, write_jsonl
 def test_workers_that_cannot_start_stop_the_run_with_a_harness_error(tmp_path, write_jsonl,
                                                                     monkeypatch):
     """Not an endless respawn loop: a few stillborn workers and the run fails (exit 3)."""
+    from testplugins import dying_worker
+
     from synthvet.errors import HarnessError
     from synthvet.harness.executors.local import LocalExecutor
-    from testplugins import dying_worker
 
     monkeypatch.setattr(LocalExecutor, "target", staticmethod(dying_worker))
     with pytest.raises(HarnessError, match="keep dying before they settle any record"):
