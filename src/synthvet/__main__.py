@@ -1,3 +1,3 @@
-from synthvet.harness.cli import main
+from synthvet._entry import main
 
 main()

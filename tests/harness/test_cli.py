@@ -203,3 +203,31 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
     assert p.returncode == 0
     assert len(read_jsonl(tmp_path / "out" / "verdicts.jsonl")) == n
     assert json.loads((tmp_path / "out" / "report.json").read_text())["cached"] >= 40
+
+
+_INTERRUPTED_IMPORT = """
+import sys
+
+class Interrupt:  # Ctrl-C lands while the command line's modules are being imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "synthvet.harness.cli":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, Interrupt())
+from synthvet._entry import main
+
+main()
+"""
+
+
+def test_ctrl_c_during_start_up_is_no_traceback(tmp_path):
+    """Ctrl-C while Python is still importing the command line (about 60 ms here) ends as
+    one during a run does: exit 130 and one line, no traceback."""
+    script = tmp_path / "interrupted.py"
+    script.write_text(_INTERRUPTED_IMPORT, encoding="utf-8")
+    p = subprocess.run([sys.executable, str(script), "run", "x.jsonl", "--out", "out"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr == "synthvet: interrupted\n"
+    assert not (tmp_path / "out").exists()
