@@ -268,6 +268,10 @@ def test_a_candidate_that_prints_leaves_its_output_as_evidence(literal: CodeDoma
         domain.close()
 
 
+#: the two outcomes of a candidate that both loops and grows: a race between two limits
+_RUNAWAY = {"timeout", "resource_limit"}
+
+
 @pytest.mark.slow
 def test_humaneval_verdicts_agree_with_the_test_runner() -> None:
     """Every canonical solution and its wrong variants, with the literal path on and off:
@@ -280,6 +284,11 @@ def test_humaneval_verdicts_agree_with_the_test_runner() -> None:
                 a = on.check(record(p, body), Limits(seconds=30))
                 b = off.check(record(p, body), Limits(seconds=30))
                 key = (p["task_id"], body)
+                if {a.reason, b.reason} == _RUNAWAY:
+                    # a variant that loops and allocates (123's `n * 3` never reaches 1)
+                    # meets whichever limit comes first on this machine at that moment
+                    assert a.status is b.status is Status.NEEDS_REVIEW, key
+                    continue
                 assert (a.status, a.reason) == (b.status, b.reason), (key, a, b)
                 assert a.evidence.get("line") == b.evidence.get("line"), key
                 assert "literal_tests" not in b.evidence
