@@ -46,6 +46,7 @@ from synthvet.verifiers.sandbox._child import (
     _parse,
     write_frame,
 )
+from synthvet.verifiers.sandbox.preload import Preloads
 
 __all__ = [
     "PROTECTIONS",
@@ -246,6 +247,8 @@ class Sandbox:
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._pending_end = False
         self._ctl: socket.socket | None = None
+        #: the standard library modules to ask the zygote to import (see .preload)
+        self.preloads = Preloads()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -303,6 +306,7 @@ class Sandbox:
         self.start_seconds = time.monotonic() - t0
         self._jobs = 0
         self._pending_end = False
+        self.preloads.restarted()
 
     def _alive(self) -> bool:
         return (self._proc is not None and self._pid_owner == os.getpid()
@@ -424,7 +428,8 @@ class Sandbox:
             _msg, fds = self.receive(t0 + timeout)
             for fd in fds:
                 os.close(fd)
-            write_frame(ctl.fileno(), {"op": "job"})
+            self.preloads.saw_job(job)
+            write_frame(ctl.fileno(), {"op": "job", **self.preloads.take()})
             _write_with_deadline(ctl.fileno(), payload, t0 + timeout)
         except (OSError, EOFError, TimeoutError, WireError, ValueError) as exc:
             self.close()
@@ -471,6 +476,9 @@ class Sandbox:
                              seconds=time.monotonic() - t0)
         if leftovers:
             self.close()  # recycled: the next job gets a fresh sandbox
+        outcomes = report.get("outcomes")
+        if type(outcomes) is list:
+            self.preloads.saw_outcomes(outcomes)
         return JobResult(True, "ok", "", report, leftovers, True, time.monotonic() - t0)
 
 

@@ -16,7 +16,9 @@ side for its wire format (:func:`encode`, :func:`decode`,
     request, and on ``end`` kill them and count any other live process. Then kill every
     process in the sandbox (``kill(-1)``; it has its own PID namespace), wipe the job
     folder and write a note (leftovers, clean) on its stdout. Z never reads a job's data,
-    so a blank forked from it carries nothing of any job in its memory.
+    so a blank forked from it carries nothing of any job in its memory; all a job can
+    change in Z is which modules of a fixed standard-library list (``ON_DEMAND``) it has
+    imported, when the trusted side asks for them.
 
 ``J`` (the job runner)
     Reads one job (the solution text, its mutants, the tests) from the trusted side's
@@ -1315,21 +1317,56 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
 # --------------------------------------------------------------------------- Z: zygote
 
 
-#: imported once by Z, shared by every child. Not `queue` (it imports `threading`, whose
-#: at-fork hook runs Python in every child and so copies ~100 pages per fork). `ast`
-#: matters most: the first compile() in a process builds the ~120 AST node classes (its
-#: check for an AST argument), about 0.7 ms that every host would otherwise pay.
-#: A module earns its place when more than about one candidate in 500 (the jobs a
-#: sandbox serves) imports it: every sandbox start pays for the whole list (here about
-#: 20 ms of CPU, a third of the start), a candidate only for what it imports itself.
-#: `dataclasses` (4.6 ms, with `inspect`), `fractions`, `statistics` and `textwrap`
-#: are left to the rare candidate that imports them.
+#: imported once by Z at its start, shared by every child: what most candidates import,
+#: and what Z itself needs. Not `queue` (it imports `threading`, whose at-fork hook runs
+#: Python in every child and so copies ~100 pages per fork). `ast` matters most: the
+#: first compile() in a process builds the ~120 AST node classes (its check for an AST
+#: argument), about 0.7 ms that every host would otherwise pay.
+#: A module here costs every sandbox start its import and every fork its share of Z's
+#: page tables: with all of ON_DEMAND preloaded too, a fork and exit cost about 70 us more
+#: (148 memory mappings instead of 90; `hashlib` alone maps OpenSSL's libcrypto).
 PREIMPORT = (
-    "ast", "math", "cmath", "re", "collections", "itertools", "functools", "heapq",
-    "bisect", "string", "typing", "random", "copy", "json", "decimal", "operator",
-    "datetime", "hashlib", "array", "enum", "numbers", "unicodedata", "traceback",
-    "types", "ctypes", "select", "signal", "time", "resource", "socket", "struct",
+    "ast", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
+    "string", "typing", "random", "json", "operator", "enum", "types", "ctypes", "select",
+    "signal", "time", "resource", "socket", "struct",
 )
+
+#: imported by Z only when the trusted side asks, after it saw a job's code import one
+#: (see :mod:`.preload`): the job's own host imports it once, every later host has it.
+#: Nothing outside this list is ever imported into Z on request.
+ON_DEMAND = frozenset((
+    "array", "cmath", "copy", "dataclasses", "datetime", "decimal", "fractions",
+    "hashlib", "numbers", "statistics", "textwrap", "traceback", "unicodedata",
+))
+
+#: names the trusted side asked for that Z has not imported yet
+_WANTED = []
+
+
+def _want(req):
+    """Note the modules a request asks Z to import before it forks the next host."""
+    names = req.get("preload") if type(req) is dict else None
+    if type(names) is list:
+        _WANTED.extend(n for n in names if type(n) is str and n in ON_DEMAND)
+
+
+def _preload():
+    """Import what was asked for (standard library modules of ON_DEMAND only), then
+    fill the allocator's new holes as at the start."""
+    names, _WANTED[:] = list(_WANTED), []
+    fresh = False
+    for name in names:
+        if name not in sys.modules:
+            fresh = True
+            try:
+                __import__(name)
+            except Exception:  # noqa: BLE001, S110 - a host that needs it will say why
+                pass
+    if fresh:
+        try:
+            _FILLERS.extend(_fill_pools())
+        except (OSError, ValueError, MemoryError):
+            pass
 
 
 def _selfcheck():
@@ -1453,6 +1490,8 @@ def zygote_main():
         pass
     seq = 1
     while True:
+        if _WANTED:
+            _preload()
         jobdir = os.path.join(tmp, f"job{seq}")
         # The next job's first host, forked ahead (holding nothing of any job) and offered
         # to the trusted side at once: a direct job starts by talking to it, with no
@@ -1471,6 +1510,7 @@ def zygote_main():
         op = req.get("op") if type(req) is dict else None
         swept = False
         if op == "job":
+            _want(req)
             leftovers = _serve_job(blank, jobdir, known, out_fd, isolated, ctl)
             if leftovers is None:
                 os._exit(0)
@@ -1605,6 +1645,7 @@ def _serve_direct(req, jobdir, known, out_fd, isolated, ctl):
                 except OSError:
                     pass
             elif op == "end":
+                _want(req)
                 tails = [n for n in req.get("tails") or [] if type(n) is str
                          and n.isalnum()][:4]
                 break

@@ -285,7 +285,10 @@ def run_direct(box: Sandbox, job: Mapping[str, Any], t0: float, timeout: float) 
                               functools.partial(_DirectHost, session))
     session.close_fds()
     try:
-        write_frame(ctl.fileno(), {"op": "end", "tails": session.tails})
+        box.preloads.saw_job(job)
+        box.preloads.saw_outcomes(outcomes)
+        write_frame(ctl.fileno(), {"op": "end", "tails": session.tails,
+                                   **box.preloads.take()})
         tails: dict[str, Any] = {}
         note = box.read_note(deadline + 1.0)
         if type(note) is dict and note.get("from") == "tails":
