@@ -42,7 +42,7 @@ def values_of(draw: st.DrawFn, depth: int = 0) -> str:
         a, b = draw(st.integers(-9, 9)), draw(st.integers(1, 9))
         if draw(st.booleans()):
             return f"({draw(st.text('ab', max_size=2))!r} + {draw(st.text('c', max_size=1))!r})"
-        return f"[{a} {draw(st.sampled_from(['+', '-', '*', '/']))} {b}]"
+        return f"[{a} {draw(st.sampled_from(['+', '-', '*', '/', '**']))} {b}]"
     inner = draw(values_of(depth + 1))
     if kind == "wrap":
         return f"{draw(st.sampled_from(['set', 'frozenset', 'sorted', 'list', 'tuple', 'len', 'abs']))}({inner})"
@@ -88,8 +88,10 @@ def test_literals_read_as_literal_eval_reads_them(value: object) -> None:
     assert _literal(ast.parse(text, mode="eval").body) == ast.literal_eval(text)
 
 
-@given(st.integers(-2 ** 70, 2 ** 70), st.integers(-2 ** 70, 2 ** 70), st.sampled_from("+-*/"))
-@settings(max_examples=300, deadline=None)
+@given(st.integers(-2 ** 70, 2 ** 70) | st.integers(-3, 3),
+       st.integers(-2 ** 70, 2 ** 70) | st.integers(-3, 70),
+       st.sampled_from(["+", "-", "*", "/", "**"]))
+@settings(max_examples=500, deadline=None)
 def test_constant_arithmetic_folds_as_python_computes_it(a: int, b: int, op: str) -> None:
     import ast
 
@@ -97,10 +99,32 @@ def test_constant_arithmetic_folds_as_python_computes_it(a: int, b: int, op: str
 
     text = f"({a}) {op} ({b})"
     got = _literal(ast.parse(text, mode="eval").body)
-    if (op in "*/" and (abs(a) >= 2 ** 64 or abs(b) >= 2 ** 64)) or (op == "/" and b == 0):
+    if (op in ("*", "/", "**") and (abs(a) >= 2 ** 64 or abs(b) >= 2 ** 64)) or (
+            op == "/" and b == 0) or (op == "**" and not 0 <= b < 64):
         assert got is _MISSING  # too big to fold cheaply, or an error: run as code
     else:
         assert got == eval(text)  # two generated integers
+        assert type(got) is type(eval(text))
+
+
+@pytest.mark.parametrize("text", ["0**0", "1**0", "-2**2", "(-2)**3", "2.5**2", "1j**2",
+                                  "2**63", "(2**63)**2"])
+def test_powers_fold_as_python_computes_them(text: str) -> None:
+    import ast
+
+    from synthvet.verifiers.sandbox.probes import _literal
+
+    assert _literal(ast.parse(text, mode="eval").body) == eval(text)  # the literals above
+
+
+@pytest.mark.parametrize("text", ["2**-1", "2**64", "10**10**10", "2**0.5", "1e300**2",
+                                  "0**-1", "True**2", "2**True", "(2**64)**2"])
+def test_costly_or_failing_powers_run_as_code(text: str) -> None:
+    import ast
+
+    from synthvet.verifiers.sandbox.probes import _MISSING, _literal
+
+    assert _literal(ast.parse(text, mode="eval").body) is _MISSING
 
 
 def _outcome(fn: object) -> tuple[str, ...]:
@@ -152,6 +176,62 @@ def test_probes_keep_order_lines_and_messages() -> None:
     assert probes[1]["source"] == 'assert not candidate("x")'
 
 
+def test_loops_over_a_literal_range_unroll() -> None:
+    src = ("def check(candidate):\n    assert candidate(0, 1) == '0'\n"
+           "    for x in range(2, 8, 2):\n"
+           "        assert candidate(x, x + 1) == str(x), x\n"
+           "        for y in range(x, 5):\n            assert candidate(y) == x * y\n")
+    probes = extract(src, "check", "f", set())
+    assert probes is not None
+    turns = [("0", (0, 1))]
+    for x in range(2, 8, 2):
+        turns.append((str(x), (x, x + 1)))
+        turns += [(x * y, (y,)) for y in range(x, 5)]
+    assert [(p["expr"][3][1], tuple(p["expr"][2][2])) for p in probes] == turns
+    assert [p["line"] for p in probes[:3]] == [2, 4, 6]
+    assert probes[1]["message"] == "2"
+
+
+@given(st.integers(-3, 3), st.integers(-3, 6), st.sampled_from([1, 2, -1]),
+       st.integers(-2, 2), st.integers(-2, 2), st.sampled_from(["==", "<", "!="]))
+@settings(max_examples=200, deadline=None)
+def test_an_unrolled_loop_means_what_the_loop_means(lo: int, hi: int, step: int, m: int,
+                                                     k: int, op: str) -> None:
+    src = (f"def check(candidate):\n    for v in range({lo}, {hi}, {step}):\n"
+           f"        assert candidate(v, {k}) {op} v * {m} - {k}\n")
+    probes = extract(src, "check", "f", set())
+    if not range(lo, hi, step):
+        assert probes is None  # no call to the candidate at all: left to the runner
+        return
+    assert probes is not None and len(probes) == len(range(lo, hi, step))
+    calls: list[tuple[object, ...]] = []
+
+    def candidate(*args: object) -> object:
+        calls.append(args)
+        return args[0] * 2 - args[1]  # type: ignore[operator]
+
+    ns: dict[str, object] = {}
+    exec(compile(src, "<tests>", "exec"), ns)  # noqa: S102 - generated above
+    ran = _outcome(lambda: ns["check"](candidate))  # type: ignore[operator]
+    ran_calls, calls[:] = list(calls), []
+
+    def all_probes() -> None:
+        for p in probes:
+            if not _evaluate(p["expr"], lambda node: candidate(*node[2], **node[3])):
+                raise AssertionError
+
+    assert _outcome(all_probes) == ran
+    assert calls == ran_calls  # the same calls, in the same order, stopping alike
+
+
+def test_a_stray_built_in_name_is_inert() -> None:
+    """HumanEval/129's check starts with a bare ``print``: evaluating a built-in's name
+    does nothing (an undefined name would raise: that runs as code, above)."""
+    src = "def check(candidate):\n    print\n    assert candidate(1) == [1]\n"
+    probes = extract(src, "check", "f", set())
+    assert probes is not None and [p["line"] for p in probes] == [3]
+
+
 def test_script_form_calls_the_solutions_functions_by_name() -> None:
     src = "assert add(1, 2) == 3\nassert add(-1, 1) == 0\n"
     probes = extract(src, "script", None, {"add"})
@@ -160,7 +240,20 @@ def test_script_form_calls_the_solutions_functions_by_name() -> None:
 
 
 @pytest.mark.parametrize("src", [
-    "def check(candidate):\n    for i in range(3):\n        assert candidate(i) == i\n",
+    "def check(candidate):\n    for i in [1, 2]:\n        assert candidate(i) == i\n",
+    "def check(candidate):\n    for i in range(n):\n        assert candidate(i) == i\n",
+    "def check(candidate):\n    for i in range(10 ** 6):\n        assert candidate(i) == i\n",
+    "def check(candidate):\n    for i in range(0, 4, 0):\n        assert candidate(i) == i\n",
+    ("def check(candidate):\n    for i in range(3):\n        assert candidate(i) == i\n"
+     "    else:\n        pass\n"),
+    ("def check(candidate):\n    for i in range(3):\n        assert candidate(i) == i\n"
+     "    assert candidate(i) == 2\n"),
+    "def check(candidate):\n    for i in range(3):\n        x = i\n        assert candidate(x)\n",
+    "def check(candidate):\n    for candidate in range(3):\n        assert candidate(1)\n",
+    "def check(candidate):\n    for len in range(3):\n        assert len(candidate(1))\n",
+    "def check(candidate):\n    for i, j in [(1, 2)]:\n        assert candidate(i) == j\n",
+    "def check(candidate):\n    for i in range(3):\n        assert (i := candidate(i))\n",
+    "str = repr\ndef check(candidate):\n    assert candidate(1) == str(1)\n",
     "def check(candidate):\n    x = 1\n    assert candidate(x) == 1\n",
     "def check(candidate):\n    assert candidate(1) == candidate\n",
     "def check(candidate):\n    assert candidate(1) is 1\n",
@@ -169,7 +262,7 @@ def test_script_form_calls_the_solutions_functions_by_name() -> None:
     "def check(candidate):\n    assert sorted(candidate(1), key=len) == [1]\n",
     "def check(candidate):\n    assert round(candidate(1), ndigits=2) == 1\n",
     "def check(candidate):\n    assert candidate(1) * 2 == 2\n",
-    "def check(candidate):\n    assert candidate(10 ** 6) == 1\n",
+    "def check(candidate):\n    assert candidate(10 ** 100) == 1\n",
     "def check(candidate):\n    assert candidate(1 / 0) == 1\n",
     "def check(candidate):\n    assert candidate('a' * 3) == 1\n",
     "def check(candidate):\n    assert candidate([1] + [2]) == 1\n",
@@ -191,6 +284,8 @@ def test_script_form_calls_the_solutions_functions_by_name() -> None:
     ("def check(candidate):\n    try:\n        assert candidate(1) == 2\n    except AssertionError:\n"
     "        pass\n"),
     "check = 1\n",
+    "def check(candidate):\n    undefined_name\n    assert candidate(1) == 1\n",
+    "def check(candidate):\n    print()\n    assert candidate(1) == 1\n",
     "def check(candidate):\n    assert candidate(1) == 1\nif __name__ == '__main__':\n    pass\n",
 ])
 def test_anything_else_runs_as_code(src: str) -> None:

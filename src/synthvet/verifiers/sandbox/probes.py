@@ -19,14 +19,16 @@ order on one candidate process, the same Python operator on the same plain value
     CALL  := NAME(LIT, ..., KEY=LIT, ...)     NAME: the candidate
     WRAP  := set frozenset sorted list tuple len abs round
     CMP   := == != < <= > >= in | not in | is | is not   (is: with None, True, False)
-    LIT   := a Python literal; + - * / between numbers (ints below 2**64 for * and /) and + between
-             strings are folded, as the compiler folds them
+    LIT   := a Python literal; + - * / ** between numbers (ints below 2**64 for * / **,
+             exponents naturals below 64) and + between strings are folded, as the
+             compiler folds them
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import operator
 from typing import Any
 
@@ -38,7 +40,7 @@ Expr = tuple[Any, ...]
 #: built-ins a probe may apply to values on the trusted side (all pure on plain data)
 WRAPPERS = ("set", "frozenset", "sorted", "list", "tuple", "len", "abs", "round")
 _ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-          ast.Div: operator.truediv}
+          ast.Div: operator.truediv, ast.Pow: operator.pow}
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
         ast.GtE: ">=", ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
 _MISSING = object()
@@ -69,6 +71,12 @@ def _folded(node: ast.AST, depth: int) -> Any:
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id == "set" and not node.args and not node.keywords):
         return set()  # the one call literal_eval reads (`set` may not be rebound)
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "str" and len(node.args) == 1 and not node.keywords):
+        value = _folded(node.args[0], depth + 1)  # str(7): `str` may not be rebound either
+        if value is None or type(value) in (bool, int, float, str):
+            return str(value)
+        raise ValueError("str() of something other than a scalar")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return _number(operator.neg if isinstance(node.op, ast.USub) else operator.pos,
                        _folded(node.operand, depth + 1))
@@ -82,15 +90,18 @@ def _number(op: Any, *args: Any) -> Any:
     if op is operator.add and len(args) == 2 and type(args[0]) is type(args[1]) and \
             type(args[0]) in (str, bytes):
         return op(*args)  # 'ab' + 'cd': no longer than the source text
-    costly = op in (operator.mul, operator.truediv)  # the others are linear in size
+    costly = op in (operator.mul, operator.truediv, operator.pow)  # others: linear in size
     for a in args:
         if type(a) not in (int, float, complex) or (
                 costly and type(a) is int and abs(a) >= 2 ** 64):
             raise ValueError("arithmetic on something other than a small number")
+    if op is operator.pow and not all(type(a) is int and 0 <= a < 64 for a in args[1:]):
+        # 0**0, 2**10, 1.5**2: a small natural exponent (no 0**-1, no 10**10**10)
+        raise ValueError("a power with other than a small natural exponent")
     try:
         return op(*args)
-    except ZeroDivisionError as exc:
-        raise ValueError("division by zero") from exc
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise ValueError("division by zero or overflow") from exc
 
 
 class _Grammar:
@@ -122,8 +133,9 @@ class _Grammar:
         """A VALUE of the grammar, or None."""
         if isinstance(node, ast.Call):
             found = self.call(node) or self._builtin(node)
-            if found is None and _literal(node) is not _MISSING:
-                return ("lit", set())
+            if found is None:
+                literal = _literal(node)  # set(), str(7)
+                return None if literal is _MISSING else ("lit", literal)
             return found
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
             a, b = self.value(node.left), self.value(node.right)
@@ -188,9 +200,13 @@ class _Grammar:
 
 
 def _inert(stmt: ast.stmt) -> bool:
-    """Statements that change nothing a probe reads: docstrings, ``pass``."""
-    return isinstance(stmt, ast.Pass) or (
-        isinstance(stmt, ast.Expr) and _literal(stmt.value) is not _MISSING)
+    """Statements that change nothing a probe reads: docstrings, ``pass``, a bare
+    built-in's name (HumanEval/129's stray ``print``: the test runner never lets the
+    solution's names shadow a built-in, and nothing else binds one in tests that are
+    data)."""
+    return isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and (
+        _literal(stmt.value) is not _MISSING
+        or (isinstance(stmt.value, ast.Name) and hasattr(builtins, stmt.value.id))))
 
 
 def _constant(stmt: ast.stmt) -> str | None:
@@ -201,11 +217,58 @@ def _constant(stmt: ast.stmt) -> str | None:
     return None
 
 
-def _body(stmts: list[ast.stmt], grammar: _Grammar,
-          lines: list[str]) -> list[dict[str, Any]] | None:
-    probes = []
+#: the most assert statements a test's loops may unroll to
+MAX_UNROLLED = 1000
+
+
+class _Bind(ast.NodeTransformer):
+    """A loop variable's value in place of its name (a constant, as the grammar reads)."""
+
+    def __init__(self, name: str, value: int) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id == self.name:
+            return ast.copy_location(ast.Constant(self.value), node)
+        return node
+
+
+def _turns(stmt: ast.For, taken: set[str]) -> tuple[str, range] | None:
+    """``for NAME in range(LIT[, LIT[, LIT]]):`` with no ``else``: the name and its range."""
+    it = stmt.iter
+    if (stmt.orelse or stmt.type_comment or not isinstance(stmt.target, ast.Name)
+            or stmt.target.id in taken or not isinstance(it, ast.Call)
+            or not isinstance(it.func, ast.Name) or it.func.id != "range"
+            or it.keywords or not 1 <= len(it.args) <= 3):
+        return None
+    bounds = [_literal(a) for a in it.args]
+    if not all(type(b) is int and abs(b) < 2 ** 31 for b in bounds) or bounds[2:] == [0]:
+        return None
+    return stmt.target.id, range(*bounds)
+
+
+def _body(stmts: list[ast.stmt], grammar: _Grammar, lines: list[str],
+          taken: set[str]) -> list[dict[str, Any]] | None:
+    """The probes of a block of asserts; a loop over a literal ``range`` whose body is
+    such a block (HumanEval/44's ``for x in range(2, 8): assert candidate(x, x + 1) ==
+    str(x)``) unrolls, its variable's value put in each turn's asserts. ``taken``: the
+    names a loop variable may not rebind."""
+    probes: list[dict[str, Any]] = []
     for stmt in stmts:
         if _inert(stmt):
+            continue
+        if isinstance(stmt, ast.For):
+            loop = _turns(stmt, taken)
+            if loop is None or len(loop[1]) * len(stmt.body) > MAX_UNROLLED - len(probes):
+                return None
+            name, turns = loop
+            for value in turns:
+                bind = _Bind(name, value)
+                inner = _body([bind.visit(copy.deepcopy(s)) for s in stmt.body], grammar,
+                              lines, taken | {name})
+                if inner is None or len(probes) + len(inner) > MAX_UNROLLED:
+                    return None
+                probes += inner
             continue
         probe = grammar.assertion(stmt, lines)
         if probe is None:
@@ -231,7 +294,7 @@ def extract(tests: str, form: str, entry: str | None, solution_functions: set[st
     lines = tests.splitlines()
     # names the grammar gives a meaning to; a module-level binding of any of them would
     # change that meaning, so the tests then run as code
-    reserved = {*WRAPPERS, "math", "check"}
+    reserved = {*WRAPPERS, "math", "check", "str", "range"}
     math = False
     stmts: list[ast.stmt] = []
     checks: list[ast.FunctionDef] = []
@@ -257,14 +320,16 @@ def extract(tests: str, form: str, entry: str | None, solution_functions: set[st
         if (fn.decorator_list or a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg
                 or a.defaults or len(a.args) != 1 or a.args[0].arg in reserved):
             return None
-        probes = _body(fn.body, _Grammar({a.args[0].arg: entry}, math), lines)
+        probes = _body(fn.body, _Grammar({a.args[0].arg: entry}, math), lines,
+                       reserved | bound | {a.args[0].arg})
     elif form == "script":
         # the names the test runner would bind to the solution's functions
         callees = {n: n for n in solution_functions
                    if not hasattr(builtins, n) and n not in reserved | {"candidate"}}
         if bound & set(callees):
             return None
-        probes = _body(stmts, _Grammar(callees, math), lines)
+        probes = _body(stmts, _Grammar(callees, math), lines,
+                       reserved | bound | set(callees) | {"math", "candidate"})
     else:
         return None
     if not probes or not any(_calls(p["expr"]) for p in probes):
