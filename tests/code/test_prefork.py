@@ -127,6 +127,22 @@ def test_only_the_jobs_own_processes_run_during_it(domain: CodeDomain) -> None:
             assert ("literal_tests" in v.evidence) == (tests is literal)
 
 
+def test_the_zygote_and_the_test_runner_are_closed_to_the_candidate(
+        domain: CodeDomain) -> None:
+    """They run as the candidate's uid, but are non-dumpable: their /proc files (memory,
+    environment, fds) are the kernel's, not the uid's."""
+    sol = ("import os\ndef f(x):\n    out = []\n    for p in sorted(os.listdir('/proc')):\n"
+           "        if not p.isdigit() or int(p) in (1, os.getpid()):\n            continue\n"
+           "        try:\n            open(f'/proc/{p}/environ', 'rb').read()\n"
+           "            out.append('read')\n        except PermissionError:\n"
+           "            out.append('denied')\n    return out\n")
+    literal = "def check(candidate):\n    assert candidate(0) == ['denied']\n"  # Z only
+    code = "def check(candidate):\n    x = 0\n    assert candidate(x) == ['denied'] * 2\n"
+    for tests in (literal, code):
+        v = domain.check(_rec(sol, tests), Limits(seconds=20))
+        assert v.status is Status.VERIFIED, v
+
+
 def test_recycled_every_n_jobs_and_after_anything_odd() -> None:
     from synthvet.verifiers.sandbox import probe
 

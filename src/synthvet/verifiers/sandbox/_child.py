@@ -37,6 +37,7 @@ side for its wire format (:func:`encode`, :func:`decode`,
 
 from __future__ import annotations
 
+import _socket  # socket's C layer: what Z, J and the fd passing need, without socket.py
 import builtins
 import gc
 import json
@@ -45,7 +46,6 @@ import random
 import resource
 import select
 import signal
-import socket
 import struct
 import sys
 import time
@@ -269,7 +269,17 @@ class FrameReader:
 
 
 def _non_dumpable():
-    """PR_SET_DUMPABLE=0: no ptrace, no /proc/<pid>/mem or fd access by same-uid peers."""
+    """PR_SET_DUMPABLE=0: no ptrace, no /proc/<pid>/mem or fd access by same-uid peers.
+
+    Through ctypes' C layer where it offers a plain call (a third of ctypes' import
+    time, and nothing of its Python layer in Z's memory), else through ctypes."""
+    try:
+        import _ctypes
+
+        prctl = _ctypes.dlsym(_ctypes.dlopen(None, 0), "prctl")
+        return _ctypes.call_function(prctl, (4, 0, 0, 0, 0)) == 0
+    except Exception:  # noqa: BLE001, S110 - the usual way, below
+        pass
     try:
         import ctypes
 
@@ -277,6 +287,24 @@ def _non_dumpable():
         return libc.prctl(4, 0, 0, 0, 0) == 0
     except Exception:  # noqa: BLE001
         return False
+
+
+def _send_fds(sock, data, fds):
+    """``socket.send_fds``: ``data`` and the fds in one message."""
+    sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
+                           struct.pack(f"{len(fds)}i", *fds))])
+
+
+def _recv_fds(sock, bufsize, maxfds):
+    """``socket.recv_fds``: a message's bytes and the fds it carries."""
+    size = struct.calcsize("i")
+    msg, ancdata, _flags, _addr = sock.recvmsg(bufsize, _socket.CMSG_LEN(maxfds * size))
+    fds = []
+    for level, kind, data in ancdata:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            n = len(data) // size
+            fds += struct.unpack(f"{n}i", data[:n * size])
+    return msg, fds
 
 
 def _set_limits(lim):
@@ -1137,7 +1165,7 @@ class _Blanks:
         if self.free:
             return self.free.pop(0)
         self.sock.sendall(b"b")
-        msg, fds, _flags, _addr = socket.recv_fds(self.sock, 8, 2)
+        msg, fds = _recv_fds(self.sock, 8, 2)
         if len(msg) != 4 or len(fds) != 2:
             raise RuntimeError("zygote did not hand over a blank")
         pid = struct.unpack(">I", msg)[0]
@@ -1327,8 +1355,8 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
 #: (148 memory mappings instead of 90; `hashlib` alone maps OpenSSL's libcrypto).
 PREIMPORT = (
     "ast", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
-    "string", "typing", "random", "json", "operator", "enum", "types", "ctypes", "select",
-    "signal", "time", "resource", "socket", "struct",
+    "string", "typing", "random", "json", "operator", "enum", "types", "select", "signal",
+    "time", "resource", "struct",
 )
 
 #: imported by Z only when the trusted side asks, after it saw a job's code import one
@@ -1483,7 +1511,7 @@ def zygote_main():
     write_frame(out_fd, {"from": "zygote", "hello": info})
     # fd 0 is a socket to the trusted side: jobs and direct requests come in on it, and
     # in a direct job the candidate hosts' pipe ends go out on it.
-    ctl = socket.socket(fileno=os.dup(0))
+    ctl = _socket.socket(fileno=os.dup(0))
     try:
         _FILLERS.extend(_fill_pools())
     except (OSError, ValueError, MemoryError):
@@ -1557,7 +1585,7 @@ def zygote_main():
 def _serve_job(blank, jobdir, known, out_fd, isolated, ctl):
     """Fork the runner J for a job it reads itself; hand it more hosts until it exits.
     Returns the processes left besides the hosts, or None if J found no job."""
-    zsock, jsock = socket.socketpair()
+    zsock, jsock = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM, 0)
     jpid = os.fork()
     if jpid == 0:
         try:
@@ -1582,7 +1610,7 @@ def _serve_job(blank, jobdir, known, out_fd, isolated, ctl):
             break  # process limit: J sees the socket close and reports it
         known.add(pid)
         try:
-            socket.send_fds(zsock, [struct.pack(">I", pid)], [w, r])
+            _send_fds(zsock, struct.pack(">I", pid), [w, r])
         except OSError:
             break
         finally:
@@ -1606,9 +1634,9 @@ def _hand_over(ctl, blank, extra=None, keep=False):
     """Send a candidate host's pipe ends to the trusted side (a direct job)."""
     pid, w, r = blank
     body = _dumps({"pid": pid, **(extra or {})}).encode()
-    try:  # socket.send_fds, without its Python layer (Z's every write copies a page)
+    try:  # _send_fds, inlined (Z's every Python call copies a page)
         ctl.sendmsg([_HDR.pack(len(body)) + body],
-                    [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _TWO_FDS.pack(w, r))])
+                    [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _TWO_FDS.pack(w, r))])
     finally:
         if not keep:
             os.close(w)
