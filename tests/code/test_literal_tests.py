@@ -224,6 +224,27 @@ def test_an_unrolled_loop_means_what_the_loop_means(lo: int, hi: int, step: int,
     assert calls == ran_calls  # the same calls, in the same order, stopping alike
 
 
+def test_check_form_calls_the_solutions_functions_by_name_too() -> None:
+    """HumanEval/33 compares ``candidate(x)`` with the solution's own function called by
+    its name: the test runner binds that name to the same function."""
+    src = ("def check(candidate):\n    assert tuple(candidate([1])) == tuple(sort_third([1]))\n"
+           "    assert helper(2) == 3\n")
+    probes = extract(src, "check", "sort_third", {"sort_third", "helper"})
+    assert probes is not None
+    assert probes[0]["expr"][3] == ("wrap", "tuple", ("call", "sort_third", [[1]], {}), [])
+    assert probes[1]["expr"][2] == ("call", "helper", [2], {})
+    # what the runner does not bind runs as code: a name the solution lacks, one the
+    # tests bind, `candidate` when the parameter has another name, a built-in's name
+    assert extract(src, "check", "sort_third", {"sort_third"}) is None
+    assert extract("helper = 1\n" + src, "check", "sort_third",
+                   {"sort_third", "helper"}) is None
+    assert extract("def check(f):\n    assert candidate(1) == 1\n", "check", "f",
+                   {"f", "candidate"}) is None
+    probes = extract("def check(f):\n    assert len(f(1)) == 1\n", "check", "f",
+                     {"f", "len"})
+    assert probes is not None and probes[0]["expr"][2][0] == "wrap"
+
+
 def test_a_stray_built_in_name_is_inert() -> None:
     """HumanEval/129's check starts with a bare ``print``: evaluating a built-in's name
     does nothing (an undefined name would raise: that runs as code, above)."""

@@ -127,6 +127,20 @@ def test_only_the_jobs_own_processes_run_during_it(domain: CodeDomain) -> None:
             assert ("literal_tests" in v.evidence) == (tests is literal)
 
 
+def test_every_host_draws_the_same_random_numbers(domain: CodeDomain) -> None:
+    """A candidate that uses ``random`` sees the same numbers on every run (each host
+    seeds it: ``random`` reseeds itself from the system in every forked child)."""
+    import random
+
+    want = random.Random(0).random()
+    sol = "import random\ndef f(x):\n    return random.random()\n"
+    tests = [f"def check(candidate):\n    assert candidate(0) == {want!r}\n",
+             f"def check(candidate):\n    x = 0\n    assert candidate(x) == {want!r}\n"]
+    for t in tests + tests:
+        v = domain.check(_rec(sol, t), Limits(seconds=20))
+        assert v.status is Status.VERIFIED, v
+
+
 def test_the_zygote_and_the_test_runner_are_closed_to_the_candidate(
         domain: CodeDomain) -> None:
     """They run as the candidate's uid, but are non-dumpable: their /proc files (memory,

@@ -16,7 +16,8 @@ order on one candidate process, the same Python operator on the same plain value
     EXPR  := VALUE | not EXPR | VALUE CMP VALUE
     VALUE := LIT | CALL | VALUE - VALUE | WRAP(VALUE) | round(VALUE, LIT)
              | math.isclose(VALUE, VALUE, rel_tol=LIT, abs_tol=LIT)   (with `import math`)
-    CALL  := NAME(LIT, ..., KEY=LIT, ...)     NAME: the candidate
+    CALL  := NAME(LIT, ..., KEY=LIT, ...)     NAME: the candidate, or a function of the
+                                              solution by its own name
     WRAP  := set frozenset sorted list tuple len abs round
     CMP   := == != < <= > >= in | not in | is | is not   (is: with None, True, False)
     LIT   := a Python literal; + - * / ** between numbers (ints below 2**64 for * / **,
@@ -312,6 +313,10 @@ def extract(tests: str, form: str, entry: str | None, solution_functions: set[st
             stmts.append(stmt)
     if bound & reserved:
         return None
+    # the names the test runner binds to the solution's functions (it never lets one
+    # shadow a built-in, `check` or `candidate`)
+    own = {n: n for n in solution_functions
+           if not hasattr(builtins, n) and n not in reserved | {"candidate"}}
     if form == "check" and entry:
         if len(checks) != 1 or not all(_inert(st) for st in stmts):
             return None
@@ -320,12 +325,13 @@ def extract(tests: str, form: str, entry: str | None, solution_functions: set[st
         if (fn.decorator_list or a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg
                 or a.defaults or len(a.args) != 1 or a.args[0].arg in reserved):
             return None
-        probes = _body(fn.body, _Grammar({a.args[0].arg: entry}, math), lines,
-                       reserved | bound | {a.args[0].arg})
+        # HumanEval/33 calls the solution's function by its own name, besides `candidate`
+        callees = {n: n for n in own if n not in bound and n != a.args[0].arg}
+        callees[a.args[0].arg] = entry
+        probes = _body(fn.body, _Grammar(callees, math), lines,
+                       reserved | bound | set(callees) | {"candidate"})
     elif form == "script":
-        # the names the test runner would bind to the solution's functions
-        callees = {n: n for n in solution_functions
-                   if not hasattr(builtins, n) and n not in reserved | {"candidate"}}
+        callees = own
         if bound & set(callees):
             return None
         probes = _body(stmts, _Grammar(callees, math), lines,
