@@ -40,7 +40,6 @@ from __future__ import annotations
 import _socket  # socket's C layer: what Z, J and the fd passing need, without socket.py
 import builtins
 import gc
-import json
 import os
 import random
 import resource
@@ -144,30 +143,55 @@ def decode(data, depth=0, handles=None):
     raise WireError(f"unknown tag {tag!r}")
 
 
-def _encoder():
-    from json import encoder
+try:
+    import _json
+except ImportError:  # an interpreter without json's accelerator: json's own Python
+    _json = None
 
-    if encoder.c_make_encoder is None:
+
+def _encoder():
+    if _json is None:
         return None
-    return encoder.c_make_encoder({}, _not_json, encoder.encode_basestring_ascii, None,
-                                  ":", ",", False, False, True)
+    return _json.make_encoder({}, _not_json, _json.encode_basestring_ascii, None,
+                              ":", ",", False, False, True)
 
 
 def _not_json(o):
     raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
 
+class _Strict:
+    """What ``json.JSONDecoder()`` gives its scanner: the defaults of ``json.loads``."""
+
+    strict = True
+    object_hook = object_pairs_hook = None
+    parse_float, parse_int = float, int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"),
+                      "NaN": float("nan")}.__getitem__
+
+
+def _scanner():
+    if _json is None:
+        import json
+
+        return json.JSONDecoder().scan_once
+    return _json.make_scanner(_Strict())
+
+
 # json's C encoder and scanner, called directly: what json.dumps and json.loads do for
-# these arguments, without their Python layers (a fresh encoder object per dumps call).
-# Every process here writes frames right after a fork, where each Python function run
-# costs copied pages too.
+# these arguments, without their Python layers (a fresh encoder object per dumps call),
+# and without importing the json package into the sandbox (its regular expressions
+# cost every start a millisecond). Every process here writes frames right after a fork,
+# where each Python function run costs copied pages too.
 _ENC = [_encoder()]
-_SCAN = json.JSONDecoder().scan_once
+_SCAN = _scanner()
 
 
 def _dumps(obj):
     enc = _ENC[0]
     if enc is None:
+        import json
+
         return json.dumps(obj, separators=(",", ":"))
     try:
         return "".join(enc(obj, 0))
@@ -222,6 +246,8 @@ def _parse(data):
                 return obj
         except (StopIteration, ValueError):
             pass
+        import json
+
         return json.loads(text)  # the slow path raises json.loads's own errors
     except (ValueError, RecursionError) as exc:
         raise WireError(f"undecodable frame: {exc}") from None
@@ -1347,24 +1373,26 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
 
 #: imported once by Z at its start, shared by every child: what most candidates import,
 #: and what Z itself needs. Not `queue` (it imports `threading`, whose at-fork hook runs
-#: Python in every child and so copies ~100 pages per fork). `ast` matters most: the
+#: Python in every child and so copies ~100 pages per fork). `_ast` matters most: the
 #: first compile() in a process builds the ~120 AST node classes (its check for an AST
-#: argument), about 0.7 ms that every host would otherwise pay.
+#: argument), about 0.7 ms that every host would otherwise pay; the `ast` module on top
+#: of it (1 ms, 380 KB) waits for a candidate that imports it, as does `json` (json's C
+#: layer is what the wire format uses).
 #: A module here costs every sandbox start its import and every fork its share of Z's
 #: page tables: with all of ON_DEMAND preloaded too, a fork and exit cost about 70 us more
 #: (148 memory mappings instead of 90; `hashlib` alone maps OpenSSL's libcrypto).
 PREIMPORT = (
-    "ast", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
-    "string", "typing", "random", "json", "operator", "enum", "types", "select", "signal",
-    "time", "resource", "struct",
+    "_ast", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
+    "string", "typing", "random", "operator", "enum", "types", "select", "signal", "time",
+    "resource", "struct",
 )
 
 #: imported by Z only when the trusted side asks, after it saw a job's code import one
 #: (see :mod:`.preload`): the job's own host imports it once, every later host has it.
 #: Nothing outside this list is ever imported into Z on request.
 ON_DEMAND = frozenset((
-    "array", "cmath", "copy", "dataclasses", "datetime", "decimal", "fractions",
-    "hashlib", "numbers", "statistics", "textwrap", "traceback", "unicodedata",
+    "array", "ast", "cmath", "copy", "dataclasses", "datetime", "decimal", "fractions",
+    "hashlib", "json", "numbers", "statistics", "textwrap", "traceback", "unicodedata",
 ))
 
 #: names the trusted side asked for that Z has not imported yet
