@@ -80,9 +80,9 @@ def test_bookkeeping_asks_once_and_again_after_a_restart() -> None:
 
 # ----------------------------------------------------------------------------- sandbox
 
-#: a solution whose f says which of these modules its host already holds (`ast` and
-#: `json`: the sandbox itself uses their C layers only)
-WATCHED = ("ast", "colorsys", "decimal", "fractions", "json")
+#: a solution whose f says which of these modules its host already holds (`ast`,
+#: `json`, `signal`: the sandbox itself uses their C layers only)
+WATCHED = ("ast", "colorsys", "decimal", "fractions", "json", "signal")
 PROBE = ("import sys\ndef f(x):\n"
          f"    return [m for m in {WATCHED!r} if m in sys.modules]\n")
 

@@ -37,6 +37,7 @@ side for its wire format (:func:`encode`, :func:`decode`,
 
 from __future__ import annotations
 
+import _signal  # the constants only: the signal module's enums cost every start 1.5 ms
 import _socket  # socket's C layer: what Z, J and the fd passing need, without socket.py
 import builtins
 import gc
@@ -44,7 +45,6 @@ import os
 import random
 import resource
 import select
-import signal
 import struct
 import sys
 import time
@@ -649,14 +649,14 @@ def _serve_io(reader, wfd, msg, prefix):
             if time.monotonic() > deadline:
                 timed_out = True
                 try:
-                    os.killpg(pid, signal.SIGKILL)
+                    os.killpg(pid, _signal.SIGKILL)
                 except OSError:
                     pass
                 os.waitpid(pid, 0)
                 break
             time.sleep(0.0005)
         try:
-            os.killpg(pid, signal.SIGKILL)  # whatever it left in its group
+            os.killpg(pid, _signal.SIGKILL)  # whatever it left in its group
         except OSError:
             pass
         cap = int(msg.get("max_output", 1 << 20))
@@ -706,7 +706,7 @@ class _Host:
 
     def kill(self):
         try:
-            os.kill(self.pid, signal.SIGKILL)
+            os.kill(self.pid, _signal.SIGKILL)
         except OSError:
             pass
 
@@ -1350,7 +1350,7 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
     outcomes = run_candidates(job, blanks.take, jobdir, started, _RUNNERS)
     for pid in blanks.pids:
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, _signal.SIGKILL)
         except OSError:
             pass
     left = _leftovers(set(blanks.pids)) if isolated else []
@@ -1383,8 +1383,8 @@ def job_main(first_blank, sock, report_fd, jobdir, isolated):
 #: (148 memory mappings instead of 90; `hashlib` alone maps OpenSSL's libcrypto).
 PREIMPORT = (
     "_ast", "math", "re", "collections", "itertools", "functools", "heapq", "bisect",
-    "string", "typing", "random", "operator", "enum", "types", "select", "signal", "time",
-    "resource", "struct",
+    "string", "typing", "random", "operator", "enum", "types", "select", "time", "resource",
+    "struct",
 )
 
 #: imported by Z only when the trusted side asks, after it saw a job's code import one
@@ -1392,7 +1392,8 @@ PREIMPORT = (
 #: Nothing outside this list is ever imported into Z on request.
 ON_DEMAND = frozenset((
     "array", "ast", "cmath", "copy", "dataclasses", "datetime", "decimal", "fractions",
-    "hashlib", "json", "numbers", "statistics", "textwrap", "traceback", "unicodedata",
+    "hashlib", "json", "numbers", "signal", "statistics", "textwrap", "traceback",
+    "unicodedata",
 ))
 
 #: names the trusted side asked for that Z has not imported yet
@@ -1583,13 +1584,13 @@ def zygote_main():
             pass
         elif isolated:
             try:
-                os.kill(-1, signal.SIGKILL)
+                os.kill(-1, _signal.SIGKILL)
             except OSError:
                 pass
         else:
             for p in known:
                 try:
-                    os.kill(p, signal.SIGKILL)
+                    os.kill(p, _signal.SIGKILL)
                 except OSError:
                     pass
         while not swept:
@@ -1697,7 +1698,7 @@ def _serve_direct(req, jobdir, known, out_fd, isolated, ctl):
                 _hand_over(ctl, more)
             elif op == "kill" and req.get("pid") in known:
                 try:
-                    os.kill(req["pid"], signal.SIGKILL)
+                    os.kill(req["pid"], _signal.SIGKILL)
                 except OSError:
                     pass
             elif op == "end":
@@ -1712,7 +1713,7 @@ def _serve_direct(req, jobdir, known, out_fd, isolated, ctl):
         pass
     for pid in known:
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, _signal.SIGKILL)
         except OSError:
             pass
     left = _others(known) if isolated else []
