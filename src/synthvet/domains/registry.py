@@ -115,8 +115,12 @@ def load_registry() -> DomainRegistry:
     """All installed domains. ``SYNTHVET_DISABLE_PLUGIN_AUTOLOAD=1`` keeps only built-ins."""
     only_own = os.environ.get("SYNTHVET_DISABLE_PLUGIN_AUTOLOAD", "") not in ("", "0")
     registry = DomainRegistry()
+    names: dict[int, str] = {}  # a distribution's name parses its metadata on each access
     for ep in _entry_points():
-        dist = ep.dist.name if ep.dist is not None else "<unknown>"
+        if ep.dist is None:
+            dist = "<unknown>"
+        else:
+            dist = names.get(id(ep.dist)) or names.setdefault(id(ep.dist), ep.dist.name)
         if only_own and dist != _OWN_DISTRIBUTION:
             continue
         registry.add(ep.name, ep.value, origin=dist)
