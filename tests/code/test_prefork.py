@@ -65,17 +65,6 @@ def _rec(solution: str, tests: str) -> object:
                         "entry_point": "f"})
 
 
-@pytest.fixture()
-def domain() -> CodeDomain:
-    from synthvet.verifiers.sandbox import probe
-
-    if not probe()["available"]:
-        pytest.skip(f"sandbox unavailable: {probe()['detail']}")
-    d = CodeDomain({"timeout": 5.0, "mutants": 0})
-    yield d
-    d.close()
-
-
 def test_candidate_memory_holds_no_job_data(domain: CodeDomain) -> None:
     lim = Limits(seconds=20)
     first, second = _token(1), _token(2)

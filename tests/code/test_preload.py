@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import keyword
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,17 +95,6 @@ USES = make_record({"domain": "code", "entry_point": "f",
                     "solution": "import decimal\nfrom fractions import Fraction\n"
                                 "def f(x):\n    return x + 3\n",
                     "tests": "def check(candidate):\n    assert candidate(2) == 5\n"})
-
-
-@pytest.fixture()
-def domain() -> CodeDomain:
-    from synthvet.verifiers.sandbox import probe
-
-    if not probe()["available"]:
-        pytest.skip(f"sandbox unavailable: {probe()['detail']}")
-    d = CodeDomain({"timeout": 5.0, "mutants": 0})
-    yield d
-    d.close()
 
 
 def _verified(domain: CodeDomain, record: object) -> None:
