@@ -350,6 +350,53 @@ def test_subtly_wrong_solutions_are_refuted_on_the_trusted_side(literal: CodeDom
         assert "got" in v.evidence["last_call"] and "expected" in v.evidence
 
 
+#: the grammar's newer forms, each with a correct solution and subtly wrong ones:
+#: (tests, correct body, wrong bodies); the solution is `def f(x, y=0)` (and `g`)
+NEW_FORMS = [
+    # a loop over a literal range, str() of its variable (HumanEval/44)
+    (("def check(candidate):\n    for x in range(2, 8):\n"
+      "        assert candidate(x, x + 1) == str(x)\n"),
+     "return str(x)", ["return str(x + 1) if x == 7 else str(x)", "return str(y - 2)",
+                       "return x"]),
+    # powers of literals (HumanEval/90 and /108)
+    (("def check(candidate):\n    assert candidate(0**0) == 2 ** 10\n"
+      "    assert candidate(-2**2) == 0\n"),
+     "return 1024 if x == 1 else 0", ["return 1024", "return 1024 if x == 0 else 0",
+                                       "return 1023 if x == 1 else 0"]),
+    # a stray built-in name (HumanEval/129)
+    ("def check(candidate):\n    print\n    assert candidate(3) == [1, 2, 3]\n",
+     "return list(range(1, x + 1))", ["return list(range(x))", "return list(range(1, x))"]),
+    # the solution's own function called by its name (HumanEval/33)
+    (("def check(candidate):\n    assert candidate(4) == g(4)\n"
+      "    assert g(2) == 4\n"),
+     "return g(x)", ["return g(x) + 1", "return x * x + (x == 4)"]),
+]
+
+
+@pytest.mark.parametrize("on", [True, False], ids=["literal-tests", "test-runner"])
+@pytest.mark.parametrize("tests,good,wrongs", NEW_FORMS,
+                         ids=["range-loop", "powers", "stray-name", "own-name"])
+def test_new_forms_verify_only_the_right_solution(literal: CodeDomain, on: bool, tests: str,
+                                                  good: str, wrongs: list[str]) -> None:
+    """Each form the grammar gained reads as data (and only then); a subtly wrong
+    solution is refuted either way, the right one verified either way."""
+    domain = literal if on else CodeDomain({"mutants": 0, "literal_tests": False})
+    try:
+        def sol(body: str) -> str:
+            return f"def g(n):\n    return n * n\n\ndef f(x, y=0):\n    {body}\n"
+
+        v = _check(domain, sol(good), tests)
+        assert v.status is Status.VERIFIED, v
+        assert ("literal_tests" in v.evidence) is on
+        for body in wrongs:
+            v = _check(domain, sol(body), tests)
+            assert v.status is Status.REFUTED, (body, v)
+            assert ("literal_tests" in v.evidence) is on
+    finally:
+        if not on:
+            domain.close()
+
+
 def test_liars_and_exits_are_never_verified(literal: CodeDomain) -> None:
     tests = "def check(candidate):\n    assert candidate(2) == 5\n"
     liars = [
