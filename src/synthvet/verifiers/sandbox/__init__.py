@@ -44,6 +44,7 @@ from synthvet.verifiers.sandbox._child import (
     FrameReader,
     WireError,
     _parse,
+    _recv_fds,
     write_frame,
 )
 from synthvet.verifiers.sandbox.preload import Preloads
@@ -377,7 +378,7 @@ class Sandbox:
                 if data:
                     more = ctl.recv(4096)
                 else:  # the fds come with the message's first bytes
-                    more, fds, _flags, _addr = socket.recv_fds(ctl, 4096, 2)
+                    more, fds = _recv_fds(ctl, 4096, 2)
                 if not more:
                     raise EOFError("the sandbox closed its control socket")
                 data += more

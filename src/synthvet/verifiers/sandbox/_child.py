@@ -52,7 +52,6 @@ import types
 
 MAX_FRAME = 32 << 20
 _HDR = struct.Struct(">I")
-_TWO_FDS = struct.Struct("ii")
 
 
 class WireError(Exception):
@@ -1663,9 +1662,8 @@ def _hand_over(ctl, blank, extra=None, keep=False):
     """Send a candidate host's pipe ends to the trusted side (a direct job)."""
     pid, w, r = blank
     body = _dumps({"pid": pid, **(extra or {})}).encode()
-    try:  # _send_fds, inlined (Z's every Python call copies a page)
-        ctl.sendmsg([_HDR.pack(len(body)) + body],
-                    [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _TWO_FDS.pack(w, r))])
+    try:
+        _send_fds(ctl, _HDR.pack(len(body)) + body, [w, r])
     finally:
         if not keep:
             os.close(w)
